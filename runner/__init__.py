@@ -1,0 +1,1 @@
+"""Salon client reactivation: the runner that sits after the dbt build."""

@@ -1,0 +1,241 @@
+"""`reactivate`: the operator's command line. Each command parses, calls one function, prints.
+
+Exit codes: 0 success, 1 the job failed, 2 bad usage or configuration.
+"""
+
+import logging
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from runner import demo, workflows
+from runner.config import load_settings
+from runner.errors import ConfigurationError, JobFailed
+from runner.synthetic.generate import GenerationPlan
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class _ReactivateGroup(click.Group):
+    """Turns our two failure kinds into one stderr line and a meaningful exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigurationError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except JobFailed as error:
+            click.echo(f"failed: {error}", err=True)
+            ctx.exit(EXIT_FAILED)
+
+
+def _not_yet(capability: str, issue: int) -> None:
+    raise ConfigurationError(
+        f"{capability} is not built yet (planned in issue #{issue}); nothing was done"
+    )
+
+
+company_option = click.option(
+    "--company", "company_id", type=int, required=True, help="YClients company id of the salon."
+)
+live_option = click.option(
+    "--live", is_flag=True, help="Really send. Without it nothing is sent (dry run)."
+)
+
+
+@click.group(cls=_ReactivateGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
+def cli(verbose: bool) -> None:
+    """Bring back salon clients who drifted away, and measure whether it works.
+
+    \b
+    Example:
+      reactivate db migrate && reactivate build && reactivate nightly --live
+    """
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@cli.group()
+def db() -> None:
+    """The runner-owned schema `reactivation`."""
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Create or upgrade the `reactivation` schema; safe to repeat and to run concurrently.
+
+    \b
+    Example:
+      PGHOST=db.local PGDATABASE=bot reactivate db migrate
+    """
+    applied = workflows.migrate_database(load_settings())
+    if applied:
+        for name in applied:
+            click.echo(f"applied {name}")
+    else:
+        click.echo("schema reactivation is up to date")
+
+
+@cli.command("generate-data")
+@click.option("--companies", default=3, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--clients-per-company", default=300, show_default=True, type=click.IntRange(1, 1_000_000)
+)
+@click.option("--years", default=2.0, show_default=True, type=click.FloatRange(0.1, 10))
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="'Now' of the generated world, UTC (default: the current time).",
+)
+def generate_data(
+    companies: int,
+    clients_per_company: int,
+    years: float,
+    seed: int,
+    as_of: datetime | None,
+) -> None:
+    """Write realistic synthetic salons (and their ground truth) into the configured database.
+
+    Deterministic: the same --seed and --as-of give the same rows. Refuses a database that
+    holds salon data it did not generate.
+
+    \b
+    Example:
+      reactivate generate-data --companies 100 --clients-per-company 1000 --years 2
+    """
+    plan = GenerationPlan(companies, clients_per_company, years, seed, _as_of(as_of))
+    summary = workflows.generate(load_settings(), plan)
+    click.echo(workflows.describe_generation(summary))
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def build(dbt_args: tuple[str, ...]) -> None:
+    """`dbt build` of the project with its profile; extra arguments go to dbt.
+
+    \b
+    Example:
+      reactivate build -- --select marts
+    """
+    _not_yet("the dbt pipeline", 3)
+
+
+@cli.command()
+@company_option
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many clients.")
+@live_option
+def run(company_id: int, limit: int | None, live: bool) -> None:
+    """One campaign for one salon; a dry run unless --live.
+
+    \b
+    Example:
+      reactivate run --company 962302 --limit 10
+    """
+    _not_yet("the campaign runner", 4)
+
+
+@cli.command()
+@live_option
+def nightly(live: bool) -> None:
+    """Build, then run every active salon; never sends if the build failed.
+
+    \b
+    Example:
+      reactivate nightly --live
+    """
+    _not_yet("the nightly campaign", 4)
+
+
+@cli.command()
+@click.option("--company", "company_id", type=int, help="One salon (default: all, pooled too).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False),
+    help="Also write a self-contained HTML report here.",
+)
+def report(company_id: int | None, output_format: str, html_file: str | None) -> None:
+    """A/B conversion report: each arm against the holdout.
+
+    \b
+    Example:
+      reactivate report --format csv > ab.csv
+    """
+    _not_yet("the A/B report", 5)
+
+
+@cli.group()
+def contexts() -> None:
+    """Dialog contexts left for the bot in Redis."""
+
+
+@contexts.command("replay")
+def contexts_replay() -> None:
+    """Push contexts parked in Postgres while Redis was down, if still inside the reply window.
+
+    \b
+    Example:
+      reactivate contexts replay
+    """
+    _not_yet("context replay", 4)
+
+
+@cli.command("opt-out")
+@company_option
+@click.option("--phone", required=True, help="The client's phone in any common format.")
+@click.option("--reason", help="Why, in the client's or operator's words.")
+def opt_out(company_id: int, phone: str, reason: str | None) -> None:
+    """Record that a client must not be messaged again by this salon.
+
+    \b
+    Example:
+      reactivate opt-out --company 962302 --phone "+7 916 150-22-39" --reason "просил не писать"
+    """
+    _not_yet("opt-out", 4)
+
+
+@cli.command()
+def doctor() -> None:
+    """Check each configured service and say plainly what is wrong.
+
+    \b
+    Example:
+      reactivate doctor
+    """
+    _not_yet("doctor", 4)
+
+
+@cli.command("demo")
+def demo_command() -> None:
+    """The whole loop on embedded Postgres and Redis (no setup needed).
+
+    \b
+    Example:
+      reactivate demo
+    """
+    demo.run_demo(load_settings(), echo=click.echo)
+
+
+def _as_of(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+    return value.replace(tzinfo=UTC)
+
+
+def main() -> None:
+    cli(prog_name="reactivate")

@@ -1,0 +1,13 @@
+"""The two kinds of failure the CLI maps to exit codes.
+
+`ConfigurationError` means the operator has to change something before the command can work
+(exit 2); `JobFailed` means the command ran and its job did not succeed (exit 1).
+"""
+
+
+class ConfigurationError(Exception):
+    """A setting is missing, malformed, or points at a service we cannot reach."""
+
+
+class JobFailed(Exception):
+    """The command was configured correctly but its work failed."""

@@ -1,0 +1,1 @@
+"""Deterministic synthetic salons that look like real YClients data, with their ground truth."""

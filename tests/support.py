@@ -1,0 +1,58 @@
+"""Helpers the tests share: fresh databases and the real CLI in a child process."""
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from psycopg import sql
+
+from runner.config import PostgresSettings
+from runner.connections import Services, connect, postgres_environment, with_database
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SERVICE_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "REDIS_URL")
+
+
+@contextmanager
+def fresh_database(services: Services) -> Iterator[PostgresSettings]:
+    """A new, empty database on the test server, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with connect(services.postgres, autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield with_database(services.postgres, name)
+    finally:
+        with connect(services.postgres, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+
+
+def service_environment(
+    postgres: PostgresSettings | None,
+    redis_url: str | None = None,
+) -> dict:
+    """An environment for a child `reactivate` that points at exactly these servers (or none)."""
+    env = {key: value for key, value in os.environ.items() if key not in SERVICE_VARIABLES}
+    if postgres:
+        env.update(postgres_environment(postgres))
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def run_cli(*args: str, env: dict, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
+    """The real command in a child process, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "runner", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

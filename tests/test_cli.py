@@ -1,0 +1,87 @@
+"""The `reactivate` command line: every command answers --help; unfinished ones say so."""
+
+import pytest
+from click.testing import CliRunner
+
+from runner.cli import cli
+from tests.support import run_cli, service_environment
+
+COMMANDS = [
+    ["db", "migrate"],
+    ["generate-data"],
+    ["build"],
+    ["run"],
+    ["nightly"],
+    ["report"],
+    ["contexts", "replay"],
+    ["opt-out"],
+    ["doctor"],
+    ["demo"],
+]
+NOT_BUILT_YET = [
+    ["build"],
+    ["run", "--company", "1"],
+    ["nightly"],
+    ["report"],
+    ["contexts", "replay"],
+    ["opt-out", "--company", "1", "--phone", "79000000000"],
+    ["doctor"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_contract_command_answers_help(command):
+    result = CliRunner().invoke(cli, [*command, "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert "Example:" in result.output
+
+
+@pytest.mark.parametrize("command", NOT_BUILT_YET, ids=" ".join)
+def test_commands_of_later_issues_say_so_and_exit_2(command):
+    result = CliRunner().invoke(cli, command)
+
+    assert result.exit_code == 2
+    assert "not built yet" in result.stderr
+    assert result.stdout == ""
+
+
+def test_unknown_option_is_a_usage_error():
+    result = CliRunner().invoke(cli, ["generate-data", "--companies", "zero"])
+
+    assert result.exit_code == 2
+
+
+def test_db_migrate_reports_what_it_applied_then_that_it_is_current(database):
+    env = service_environment(database)
+
+    first = run_cli("db", "migrate", env=env)
+    second = run_cli("db", "migrate", env=env)
+
+    assert first.returncode == 0, first.stderr
+    assert "applied 0001_reactivation_schema" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "schema reactivation is up to date"
+
+
+def test_generate_data_writes_the_configured_database(database):
+    env = service_environment(database)
+
+    result = run_cli(
+        "generate-data",
+        "--companies",
+        "2",
+        "--clients-per-company",
+        "30",
+        "--years",
+        "1",
+        "--seed",
+        "3",
+        "--as-of",
+        "2026-11-24",
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("generated 2 salons")
+    assert "60 clients" in result.stdout
