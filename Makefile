@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format bench clean
+.PHONY: help install demo test lint format bench docs clean
 
 help: ## List every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,10 +25,12 @@ demo: $(STAMP) ## Run the whole loop on embedded Postgres and Redis
 test: $(STAMP) ## Run every test against real Postgres and Redis (embedded unless PG*/REDIS_URL)
 	$(BIN)/pytest
 
-lint: $(STAMP) ## sqlfluff and ruff
+lint: $(STAMP) ## ruff, and sqlfluff (the dbt project through the dbt templater)
 	$(BIN)/ruff check runner tests
 	$(BIN)/ruff format --check runner tests
 	$(BIN)/sqlfluff lint runner/sql
+	$(BIN)/python -m tests.with_database -- \
+		$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests --templater dbt
 
 format: $(STAMP) ## Apply ruff's formatting and fixes
 	$(BIN)/ruff format runner tests
@@ -37,5 +39,8 @@ format: $(STAMP) ## Apply ruff's formatting and fixes
 bench: $(STAMP) ## Performance report (slow; not part of CI)
 	$(BIN)/pytest -m bench -s -p no:cacheprovider tests/bench
 
-clean: ## Remove the virtualenv and the embedded servers' data
-	rm -rf $(VENV) .embedded
+docs: $(STAMP) ## Generate the dbt docs (dbt_project/target/index.html)
+	$(BIN)/python -m tests.with_database -- $(BIN)/dbt docs generate --project-dir dbt_project
+
+clean: ## Remove the virtualenv, the embedded servers' data and dbt's target
+	rm -rf $(VENV) .embedded dbt_project/target dbt_project/logs

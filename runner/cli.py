@@ -118,14 +118,19 @@ def generate_data(
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
-def build(dbt_args: tuple[str, ...]) -> None:
+@click.pass_context
+def build(ctx: click.Context, dbt_args: tuple[str, ...]) -> None:
     """`dbt build` of the project with its profile; extra arguments go to dbt.
+
+    Migrates the runner's schema first (the models read it). Exits 1 naming the failed nodes.
 
     \b
     Example:
       reactivate build -- --select marts
     """
-    _not_yet("the dbt pipeline", 3)
+    verbose = ctx.find_root().params.get("verbose", False)
+    outcome = workflows.build(load_settings(), dbt_args, quiet=not verbose)
+    click.echo(workflows.describe_build(outcome))
 
 
 @cli.command()

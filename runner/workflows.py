@@ -1,9 +1,12 @@
 """What each command does, as plain functions over settings: the CLI only formats results."""
 
 import logging
+from collections.abc import Sequence
 
 from runner.config import Settings
 from runner.connections import connect, open_services
+from runner.dbt import DbtOutcome, run_dbt
+from runner.errors import JobFailed
 from runner.migrations import migrate
 from runner.synthetic.generate import GenerationPlan, GenerationSummary, generate_data
 
@@ -14,6 +17,35 @@ def migrate_database(settings: Settings) -> list[str]:
     """Apply pending migrations to the configured database; return the applied file names."""
     with open_services(settings, need_redis=False) as services, connect(services.postgres) as conn:
         return [f"{m.version:04d}_{m.name}" for m in migrate(conn)]
+
+
+def build(settings: Settings, dbt_args: Sequence[str] = (), *, quiet: bool = True) -> DbtOutcome:
+    """`dbt build` against the configured database; raise JobFailed naming the failed nodes.
+
+    The runner's schema is migrated first: the models read its history and opt-outs as sources,
+    which must exist (even empty) before the first campaign.
+    """
+    with open_services(settings, need_redis=False) as services:
+        return build_on(services.postgres, dbt_args, quiet=quiet)
+
+
+def build_on(
+    postgres, dbt_args: Sequence[str] = (), *, quiet: bool = True, dbt_vars: dict | None = None
+) -> DbtOutcome:
+    with connect(postgres) as conn:
+        migrate(conn)
+    outcome = run_dbt(postgres, "build", dbt_args, dbt_vars=dbt_vars, quiet=quiet)
+    if not outcome.succeeded:
+        details = outcome.failures or [outcome.error or "dbt reported a failure"]
+        raise JobFailed("dbt build failed:\n  " + "\n  ".join(details))
+    return outcome
+
+
+def describe_build(outcome: DbtOutcome) -> str:
+    counts = ", ".join(f"{count} {status}" for status, count in sorted(outcome.counts.items()))
+    lines = [f"dbt build succeeded: {counts}"]
+    lines += [f"  warning: {warning}" for warning in outcome.warnings]
+    return "\n".join(lines)
 
 
 def generate(settings: Settings, plan: GenerationPlan) -> GenerationSummary:

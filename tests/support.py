@@ -12,6 +12,7 @@ from psycopg import sql
 
 from runner.config import PostgresSettings
 from runner.connections import Services, connect, postgres_environment, with_database
+from runner.dbt import DbtOutcome
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "REDIS_URL")
@@ -56,3 +57,10 @@ def run_cli(*args: str, env: dict, cwd: Path = PROJECT_ROOT) -> subprocess.Compl
         timeout=300,
         check=False,
     )
+
+
+def build_pipeline(database: PostgresSettings, **dbt_vars) -> DbtOutcome:
+    """`reactivate build` in-process against one test database; raises if the build fails."""
+    from runner.workflows import build_on
+
+    return build_on(database, dbt_vars=dbt_vars or None)

@@ -19,7 +19,6 @@ COMMANDS = [
     ["demo"],
 ]
 NOT_BUILT_YET = [
-    ["build"],
     ["run", "--company", "1"],
     ["nightly"],
     ["report"],

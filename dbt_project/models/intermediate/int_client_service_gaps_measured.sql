@@ -1,0 +1,163 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['company_id', 'yclients_client_id'],
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['company_id', 'yclients_client_id', 'service_id']},
+            {'columns': ['processed_at']},
+        ],
+    )
+}}
+
+{#-
+    One row per client and service they received: visits, the gaps in days between consecutive
+    visits that included the service, and the gap evidence summarised for the interval
+    estimate. Plus one marker row per client (service_id null) as in int_visits_deduplicated.
+
+    A gap about k times the client's median gap (k >= 2) is read as k gaps with visits skipped in
+    between, not as a slower rhythm: clients miss a visit now and then, and ignoring that would
+    stretch their interval.
+    Incremental by client: recomputes the clients whose visits were recomputed since last run.
+-#}
+
+with visits as (
+    select visits.* from {{ ref('int_visits_deduplicated') }} as visits
+    {% if is_incremental() %}
+        where visits.processed_at > (
+            select coalesce(max(measured.processed_at), '-infinity'::timestamptz)
+            from {{ this }} as measured
+        )
+    {% endif %}
+),
+
+visit_services as (
+    select
+        visits.company_id,
+        visits.yclients_client_id,
+        service.service_id,
+        visits.visit_date
+    from visits
+    cross join lateral unnest(visits.service_ids) as service (service_id)
+    where visits.visit_date is not null
+),
+
+gaps as (
+    select
+        visit_services.*,
+        visit_services.visit_date - lag(visit_services.visit_date) over (
+            partition by
+                visit_services.company_id,
+                visit_services.yclients_client_id,
+                visit_services.service_id
+            order by visit_services.visit_date
+        ) as gap_days
+    from visit_services
+),
+
+client_medians as (
+    select
+        gaps.company_id,
+        gaps.yclients_client_id,
+        gaps.service_id,
+        percentile_cont(0.5) within group (order by gaps.gap_days) as median_gap_days
+    from gaps
+    where gaps.gap_days > 0
+    group by gaps.company_id, gaps.yclients_client_id, gaps.service_id
+),
+
+skip_adjusted as (
+    select
+        gaps.*,
+        case
+            when gaps.gap_days >= 1.6 * client_medians.median_gap_days
+                then round(gaps.gap_days / client_medians.median_gap_days)
+            else 1
+        end as gap_parts
+    from gaps
+    left join client_medians
+        on
+            gaps.company_id = client_medians.company_id
+            and gaps.yclients_client_id = client_medians.yclients_client_id
+            and gaps.service_id = client_medians.service_id
+),
+
+log_gaps as (
+    select
+        skip_adjusted.*,
+        ln(skip_adjusted.gap_days::numeric / skip_adjusted.gap_parts) as log_gap
+    from skip_adjusted
+),
+
+client_log_means as (
+    select
+        log_gaps.company_id,
+        log_gaps.yclients_client_id,
+        log_gaps.service_id,
+        sum(log_gaps.gap_parts * log_gaps.log_gap) / nullif(sum(log_gaps.gap_parts), 0)
+            as mean_log_gap
+    from log_gaps
+    where log_gaps.gap_days > 0
+    group by log_gaps.company_id, log_gaps.yclients_client_id, log_gaps.service_id
+),
+
+per_client_service as (
+    select
+        log_gaps.company_id,
+        log_gaps.yclients_client_id,
+        log_gaps.service_id,
+        count(*)::integer as visit_count,
+        count(log_gaps.gap_days) filter (where log_gaps.gap_days > 0)::integer as gap_count,
+        coalesce(sum(log_gaps.gap_parts) filter (where log_gaps.gap_days > 0), 0)::integer
+            as effective_gap_count,
+        array_agg(log_gaps.gap_days order by log_gaps.visit_date)
+        filter (where log_gaps.gap_days > 0) as gap_days,
+        array_agg(log_gaps.visit_date order by log_gaps.visit_date)
+        filter (where log_gaps.gap_days > 0) as gap_end_dates,
+        max(client_medians.median_gap_days) as median_gap_days,
+        max(client_log_means.mean_log_gap) as mean_log_gap,
+        sum(
+            log_gaps.gap_parts * power(log_gaps.log_gap - client_log_means.mean_log_gap, 2)
+        ) filter (where log_gaps.gap_days > 0) as log_gap_sum_squares,
+        min(log_gaps.visit_date) as first_visit_date,
+        max(log_gaps.visit_date) as last_visit_date
+    from log_gaps
+    left join client_medians
+        on
+            log_gaps.company_id = client_medians.company_id
+            and log_gaps.yclients_client_id = client_medians.yclients_client_id
+            and log_gaps.service_id = client_medians.service_id
+    left join client_log_means
+        on
+            log_gaps.company_id = client_log_means.company_id
+            and log_gaps.yclients_client_id = client_log_means.yclients_client_id
+            and log_gaps.service_id = client_log_means.service_id
+    group by log_gaps.company_id, log_gaps.yclients_client_id, log_gaps.service_id
+),
+
+with_markers as (
+    select
+        per_client_service.*,
+        '{{ run_started_at }}'::timestamptz as processed_at
+    from per_client_service
+    union all
+    select distinct
+        visits.company_id,
+        visits.yclients_client_id,
+        null::bigint,
+        null::integer,
+        null::integer,
+        null::integer,
+        null::integer[],
+        null::date[],
+        null::double precision,
+        null::numeric,
+        null::numeric,
+        null::date,
+        null::date,
+        '{{ run_started_at }}'::timestamptz
+    from visits
+)
+
+select * from with_markers

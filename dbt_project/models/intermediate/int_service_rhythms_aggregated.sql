@@ -1,0 +1,80 @@
+{#-
+    One row per salon service: how often its clients come back. The salon's median, quartiles
+    and sample of gaps that ended within the recent window (tier 2 of the waterfall), and the
+    population parameters the personal estimate shrinks toward: the typical client rhythm
+    (log scale), how much clients differ from it, and how much one client's gaps scatter.
+-#}
+
+with client_gaps as (
+    select * from {{ ref('int_client_service_gaps_measured') }} as measured
+    where measured.service_id is not null
+),
+
+recent_gaps as (
+    select
+        client_gaps.company_id,
+        client_gaps.service_id,
+        gap.gap_days
+    from client_gaps
+    cross join
+        lateral unnest(client_gaps.gap_days, client_gaps.gap_end_dates)
+            as gap (gap_days, ended_on)
+    where gap.ended_on >= {{ local_today('null') }} - {{ var('service_window_days') }}
+),
+
+recent_stats as (
+    select
+        recent_gaps.company_id,
+        recent_gaps.service_id,
+        count(*)::integer as gap_sample_size,
+        percentile_cont(0.25) within group (order by recent_gaps.gap_days) as p25_gap_days,
+        percentile_cont(0.5) within group (order by recent_gaps.gap_days) as median_gap_days,
+        percentile_cont(0.75) within group (order by recent_gaps.gap_days) as p75_gap_days
+    from recent_gaps
+    group by recent_gaps.company_id, recent_gaps.service_id
+),
+
+population as (
+    -- Clients with at least two gaps tell how rhythms vary between and within clients.
+    select
+        client_gaps.company_id,
+        client_gaps.service_id,
+        count(*)::integer as client_sample_size,
+        percentile_cont(0.5) within group (order by client_gaps.mean_log_gap) as prior_log_mean,
+        var_samp(client_gaps.mean_log_gap) as between_client_variance,
+        avg(
+            client_gaps.log_gap_sum_squares / nullif(client_gaps.effective_gap_count - 1, 0)
+            / client_gaps.effective_gap_count
+        ) as mean_sampling_variance,
+        sum(client_gaps.log_gap_sum_squares)
+        / nullif(sum(client_gaps.effective_gap_count - 1), 0) as within_client_variance
+    from client_gaps
+    where client_gaps.gap_count >= 2
+    group by client_gaps.company_id, client_gaps.service_id
+),
+
+combined as (
+    select
+        coalesce(recent_stats.company_id, population.company_id) as company_id,
+        coalesce(recent_stats.service_id, population.service_id) as service_id,
+        coalesce(recent_stats.gap_sample_size, 0) as gap_sample_size,
+        coalesce(population.client_sample_size, 0) as client_sample_size,
+        recent_stats.p25_gap_days,
+        recent_stats.median_gap_days,
+        recent_stats.p75_gap_days,
+        population.prior_log_mean,
+        -- Between-client spread net of sampling noise, floored so a few clients alike do not
+        -- make the prior overconfident.
+        sqrt(greatest(
+            population.between_client_variance - coalesce(population.mean_sampling_variance, 0),
+            0.01
+        )) as client_log_sd,
+        sqrt(greatest(population.within_client_variance, 0.0025)) as gap_log_sd
+    from recent_stats
+    full outer join population
+        on
+            recent_stats.company_id = population.company_id
+            and recent_stats.service_id = population.service_id
+)
+
+select * from combined

@@ -1,0 +1,241 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['company_id', 'yclients_client_id'],
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['company_id', 'yclients_client_id', 'visit_date']},
+            {'columns': ['processed_at']},
+        ],
+    )
+}}
+
+{#-
+    One row per client and local visit day: attended (attendance 1), not deleted records, plus
+    completed bot bookings that no record shows. Two records (or a record and a booking) on the
+    same day are one visit. Plus one marker row per client (visit_date null) saying when the
+    client's visits were last recomputed.
+
+    Incremental by client: every client touched by a newly staged record or booking has all of
+    their visits recomputed from the staged history. The marker makes every touched client part
+    of the batch, so the delete+insert on the client key also clears a client whose only visit
+    was cancelled, and tells downstream models which clients changed.
+-#}
+
+with records as (
+    select * from {{ ref('stg_yclients__records') }}
+),
+
+record_services as (
+    select * from {{ ref('stg_yclients__record_services') }}
+),
+
+bookings as (
+    select * from {{ ref('stg_yclients__bookings') }}
+),
+
+clients as (
+    select * from {{ ref('stg_yclients__clients') }}
+),
+
+companies as (
+    select * from {{ ref('stg_yclients__companies') }}
+),
+
+bot_bookings_of_clients as (
+    select
+        bookings.*,
+        clients.yclients_client_id
+    from bookings
+    inner join clients
+        on
+            bookings.company_id = clients.company_id
+            and bookings.client_id = clients.client_id
+    where clients.yclients_client_id is not null
+),
+
+touched_clients as (
+    {% if is_incremental() %}
+        {% set watermark %}
+            (select coalesce(max(processed_at), '-infinity'::timestamptz) from {{ this }})
+        {% endset %}
+        select
+            records.company_id,
+            records.client_id as yclients_client_id
+        from records
+        where records.staged_at > {{ watermark }} and records.client_id is not null
+        union
+        select
+            bot_bookings_of_clients.company_id,
+            bot_bookings_of_clients.yclients_client_id
+        from bot_bookings_of_clients
+        where bot_bookings_of_clients.staged_at > {{ watermark }}
+    {% else %}
+        select distinct
+            records.company_id,
+            records.client_id as yclients_client_id
+        from records
+        where records.client_id is not null
+        union
+        select
+            bot_bookings_of_clients.company_id,
+            bot_bookings_of_clients.yclients_client_id
+        from bot_bookings_of_clients
+    {% endif %}
+),
+
+record_visits as (
+    select
+        records.company_id,
+        records.client_id as yclients_client_id,
+        records.record_id as source_id,
+        'record' as source,
+        records.start_date as visit_date,
+        records.started_at as visited_at
+    from records
+    {% if is_incremental() %}
+        inner join touched_clients
+            on
+                records.company_id = touched_clients.company_id
+                and records.client_id = touched_clients.yclients_client_id
+    {% endif %}
+    where
+        records.attendance = 1
+        and not records.is_deleted
+        and records.client_id is not null
+),
+
+booking_visits as (
+    -- A completed bot booking counts only when no record (in any state) stands for it.
+    select
+        bot_bookings_of_clients.company_id,
+        bot_bookings_of_clients.yclients_client_id,
+        bot_bookings_of_clients.booking_id as source_id,
+        'booking' as source,
+        (bot_bookings_of_clients.starts_at at time zone companies.timezone)::date as visit_date,
+        bot_bookings_of_clients.starts_at as visited_at
+    from bot_bookings_of_clients
+    inner join companies
+        on bot_bookings_of_clients.company_id = companies.company_id
+    {% if is_incremental() %}
+        inner join touched_clients
+            on
+                bot_bookings_of_clients.company_id = touched_clients.company_id
+                and bot_bookings_of_clients.yclients_client_id = touched_clients.yclients_client_id
+    {% endif %}
+    where
+        bot_bookings_of_clients.status = 'completed'
+        and not exists (
+            select 1
+            from records
+            where
+                records.company_id = bot_bookings_of_clients.company_id
+                and records.record_id = bot_bookings_of_clients.booking_id
+        )
+),
+
+visit_services as (
+    select
+        record_services.company_id,
+        record_services.record_id as source_id,
+        'record' as source,
+        record_services.service_id,
+        record_services.service_title,
+        record_services.service_position,
+        record_services.cost * record_services.amount as revenue
+    from record_services
+    union all
+    select
+        bookings.company_id,
+        bookings.booking_id as source_id,
+        'booking' as source,
+        bookings.service_id,
+        null as service_title,
+        1 as service_position,
+        bookings.cost as revenue
+    from bookings
+    where bookings.status = 'completed'
+),
+
+sourced_visits as (
+    select * from record_visits
+    union all
+    select * from booking_visits
+),
+
+visit_day_services as (
+    select
+        sourced_visits.company_id,
+        sourced_visits.yclients_client_id,
+        sourced_visits.visit_date,
+        sourced_visits.visited_at,
+        sourced_visits.source,
+        sourced_visits.source_id,
+        visit_services.service_id,
+        visit_services.service_title,
+        visit_services.service_position,
+        visit_services.revenue
+    from sourced_visits
+    left join visit_services
+        on
+            sourced_visits.company_id = visit_services.company_id
+            and sourced_visits.source = visit_services.source
+            and sourced_visits.source_id = visit_services.source_id
+),
+
+visit_days as (
+    select
+        visit_day_services.company_id,
+        visit_day_services.yclients_client_id,
+        visit_day_services.visit_date,
+        min(visit_day_services.visited_at) as visited_at,
+        -- The main service: the first service of the day's earliest record.
+        (array_agg(
+            visit_day_services.service_id
+            order by
+                visit_day_services.visited_at,
+                visit_day_services.source_id,
+                visit_day_services.service_position
+        ) filter (where visit_day_services.service_id is not null))[1] as main_service_id,
+        (array_agg(
+            visit_day_services.service_title
+            order by
+                visit_day_services.visited_at,
+                visit_day_services.source_id,
+                visit_day_services.service_position
+        ) filter (where visit_day_services.service_id is not null))[1] as main_service_title,
+        array_agg(distinct visit_day_services.service_id)
+        filter (where visit_day_services.service_id is not null) as service_ids,
+        array_agg(distinct visit_day_services.source_id) as source_ids,
+        bool_or(visit_day_services.source = 'booking') as has_bot_booking,
+        coalesce(sum(visit_day_services.revenue), 0) as revenue
+    from visit_day_services
+    group by
+        visit_day_services.company_id,
+        visit_day_services.yclients_client_id,
+        visit_day_services.visit_date
+),
+
+with_placeholders as (
+    select
+        visit_days.*,
+        '{{ run_started_at }}'::timestamptz as processed_at
+    from visit_days
+    union all
+    select
+        touched_clients.company_id,
+        touched_clients.yclients_client_id,
+        null::date,
+        null::timestamptz,
+        null::bigint,
+        null::text,
+        null::bigint[],
+        null::bigint[],
+        null::boolean,
+        null::numeric,
+        '{{ run_started_at }}'::timestamptz
+    from touched_clients
+)
+
+select * from with_placeholders

@@ -1,0 +1,109 @@
+"""Run dbt in-process against the project's profile and the configured database.
+
+dbt reads its connection from `profiles.yml.example` (the PG* variables); we pass the
+resolved settings through those variables so the demo's embedded server and a configured one
+look the same to dbt. No `dbt deps`: the project uses no packages.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.config import PostgresSettings
+from runner.connections import postgres_environment
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+PROFILE_TEMPLATE = PROJECT_ROOT / "profiles.yml.example"
+_FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+@dataclass
+class DbtOutcome:
+    succeeded: bool
+    counts: dict[str, int] = field(default_factory=dict)  # status -> nodes
+    failures: list[str] = field(default_factory=list)  # "model.x.y: message"
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def run_dbt(
+    postgres: PostgresSettings,
+    command: str,
+    args: Sequence[str] = (),
+    *,
+    dbt_vars: dict | None = None,
+    quiet: bool = True,
+) -> DbtOutcome:
+    """`dbt <command> <args>` on this project; never raises for a failing node."""
+    from dbt.cli.main import dbtRunner  # heavy import, only when dbt is really needed
+
+    with _profiles_dir() as profiles_dir, _environment(postgres_environment(postgres)):
+        cli_args = [
+            command,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(profiles_dir),
+            *(["--quiet"] if quiet else []),
+            *([f"--vars={_yaml(dbt_vars)}"] if dbt_vars else []),
+            *args,
+        ]
+        # dbt prints its progress to stdout; ours is for data, so it goes to stderr.
+        with redirect_stdout(sys.stderr):
+            result = dbtRunner().invoke(cli_args)
+    return _outcome(result)
+
+
+def _outcome(result) -> DbtOutcome:
+    outcome = DbtOutcome(succeeded=bool(result.success))
+    if result.exception is not None:
+        outcome.error = str(result.exception).strip().splitlines()[0]
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(node_result.status).lower()
+        outcome.counts[status] = outcome.counts.get(status, 0) + 1
+        message = " ".join((node_result.message or status).split())
+        line = f"{node_result.node.unique_id}: {message[:400]}"
+        if status in _FAILED_STATUSES:
+            outcome.failures.append(line)
+        elif status == "warn":
+            outcome.warnings.append(line)
+    return outcome
+
+
+@contextmanager
+def _profiles_dir() -> Iterator[Path]:
+    """DBT_PROFILES_DIR when the operator set one, else the project's example profile."""
+    configured = os.environ.get("DBT_PROFILES_DIR")
+    if configured:
+        yield Path(configured)
+        return
+    with tempfile.TemporaryDirectory(prefix="reactivation-profile-") as directory:
+        shutil.copyfile(PROFILE_TEMPLATE, Path(directory) / "profiles.yml")
+        yield Path(directory)
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _yaml(values: dict) -> str:
+    # dbt takes --vars as YAML; JSON is valid YAML and quotes strings safely.
+    import json
+
+    return json.dumps(values)

@@ -1,0 +1,259 @@
+"""The dbt pipeline end to end on generated data: staging, visits, intervals, candidates."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from runner.connections import connect
+from runner.synthetic.generate import GenerationPlan, generate_data
+from tests.support import build_pipeline, fresh_database
+
+AS_OF = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+PLAN = GenerationPlan(companies=4, clients_per_company=150, years=2, seed=11, as_of=AS_OF)
+
+# Every well-formed record element in the cache, with the row it came from.
+CACHE_ELEMENTS = """
+select c.company_id, c.cache_key, c.cached_at, e.element
+from public.appointments_cache c
+cross join lateral jsonb_array_elements(
+    case jsonb_typeof(c.appointments)
+        when 'array' then c.appointments
+        when 'object' then coalesce(c.appointments -> 'data', jsonb_build_array(c.appointments))
+        else '[]' end) as e(element)
+where jsonb_typeof(e.element) = 'object' and e.element ->> 'id' ~ '^[0-9]+$'
+    and pg_input_is_valid(e.element ->> 'datetime', 'timestamptz')
+    and jsonb_typeof(e.element -> 'services') = 'array'
+    and jsonb_typeof(e.element -> 'client') in ('object', 'null')
+"""
+
+TRUE_VISIT_DAYS = """
+select v.company_id, v.yclients_client_id, (v.visited_at at time zone c.timezone)::date
+from synthetic.visits v join public.companies c on c.id = v.company_id
+"""
+
+BUILT_VISIT_DAYS = """
+select company_id, yclients_client_id, visit_date
+from analytics.int_visits_deduplicated where visit_date is not null
+"""
+
+
+def _rows(conn, statement, params=None):
+    return conn.execute(statement, params).fetchall()
+
+
+def _one(conn, statement, params=None):
+    return conn.execute(statement, params).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def built(services):
+    with fresh_database(services) as database, connect(database, autocommit=True) as conn:
+        generate_data(conn, PLAN)
+        outcome = build_pipeline(database, as_of=AS_OF.isoformat())
+        yield database, conn, outcome
+
+
+def test_build_succeeds_and_warns_about_quarantined_records(built):
+    _, conn, outcome = built
+    planted = _one(conn, "select count(*) from synthetic.malformed_records")
+
+    assert outcome.succeeded
+    assert any("assert_no_quarantined_records" in warning for warning in outcome.warnings)
+    assert _one(conn, "select count(*) from analytics.stg_yclients__quarantined_records") == planted
+    reasons = {
+        r
+        for (r,) in _rows(
+            conn,
+            "select distinct quarantine_reason from analytics.stg_yclients__quarantined_records",
+        )
+    }
+    planted_kinds = {
+        d for (d,) in _rows(conn, "select distinct defect from synthetic.malformed_records")
+    }
+    assert reasons == planted_kinds
+
+
+def test_each_record_is_staged_once_in_its_newest_version(built):
+    _, conn, _ = built
+    distinct_records = _one(
+        conn, f"select count(distinct (company_id, element ->> 'id')) from ({CACHE_ELEMENTS}) x"
+    )
+    assert _one(conn, "select count(*) from analytics.stg_yclients__records") == distinct_records
+
+    newest = f"""
+        select distinct on (company_id, element ->> 'id')
+            company_id, (element ->> 'id')::bigint as record_id,
+            coalesce(element ->> 'attendance', element ->> 'visit_attendance')::int as attendance,
+            coalesce((element ->> 'deleted')::boolean, false) as is_deleted
+        from ({CACHE_ELEMENTS}) x
+        order by company_id, element ->> 'id', cached_at desc,
+            (element ->> 'last_change_date')::timestamptz desc
+    """
+    mismatched = _one(
+        conn,
+        f"""
+        select count(*) from ({newest}) n
+        join analytics.stg_yclients__records s using (company_id, record_id)
+        where (s.attendance, s.is_deleted) is distinct from (n.attendance, n.is_deleted)
+    """,
+    )
+    disagreeing_copies = _one(
+        conn,
+        f"""
+        select count(*) from (
+            select 1 from ({CACHE_ELEMENTS}) x group by company_id, element ->> 'id'
+            having count(distinct element ->> 'attendance') > 1) d
+    """,
+    )
+    assert disagreeing_copies > 0  # the data really has stale copies to choose between
+    assert mismatched == 0
+
+
+def test_phones_and_offsets_are_typed(built):
+    _, conn, _ = built
+    bad_phones = _one(
+        conn,
+        "select count(*) from analytics.stg_yclients__records where client_phone !~ '^7[0-9]{10}$'",
+    )
+    assert bad_phones == 0
+    wrong_clock = _one(
+        conn,
+        """
+        select count(*) from analytics.stg_yclients__records r
+        join public.companies c on c.id = r.company_id
+        where (r.started_at at time zone c.timezone)::date <> r.start_date
+    """,
+    )
+    assert wrong_clock == 0
+
+
+def test_visits_match_the_ground_truth_exactly(built):
+    _, conn, _ = built
+    truth = set(_rows(conn, TRUE_VISIT_DAYS))
+    built_days = set(_rows(conn, BUILT_VISIT_DAYS))
+
+    assert len(truth) > 1000
+    assert built_days == truth
+    from_bookings = _one(
+        conn, "select count(*) from analytics.int_visits_deduplicated where has_bot_booking"
+    )
+    assert from_bookings > 0
+
+
+def test_every_client_with_a_visit_gets_exactly_one_interval(built):
+    _, conn, _ = built
+    with_visits = _one(
+        conn,
+        """
+        select count(distinct (v.company_id, v.yclients_client_id))
+        from analytics.int_visits_deduplicated v
+        join public.clients c
+            on c.company_id = v.company_id and c.yclients_client_id = v.yclients_client_id
+        where v.visit_date is not null
+    """,
+    )
+    tiers = dict(
+        _rows(conn, "select interval_tier, count(*) from analytics.client_intervals group by 1")
+    )
+
+    assert sum(tiers.values()) == with_visits
+    assert {"personal", "service"} <= set(tiers)
+    assert (
+        _one(
+            conn,
+            "select count(*) from analytics.client_intervals"
+            " where interval_days is null or interval_days <= 0",
+        )
+        == 0
+    )
+
+
+def test_personal_intervals_are_close_to_the_true_rhythm(built):
+    _, conn, _ = built
+    share_within_5, median_error = _rows(
+        conn,
+        """
+        select avg((abs(i.interval_days - r.true_interval_days) <= 5)::int),
+            percentile_cont(0.5) within group (order by abs(i.interval_days - r.true_interval_days))
+        from analytics.client_intervals i
+        join synthetic.client_rhythms r using (company_id, client_id)
+        where i.interval_tier = 'personal' and i.last_service_id = r.favourite_yclients_service_id
+    """,
+    )[0]
+
+    assert share_within_5 >= 0.8
+    assert median_error <= 3
+
+
+def test_candidates_respect_every_guard(built):
+    _, conn, _ = built
+    assert _one(conn, "select count(*) from analytics.reactivation_candidates") > 20
+    violations = _one(
+        conn,
+        """
+        select count(*) from analytics.reactivation_candidates k
+        join public.clients c on c.id = k.client_id
+        where c.is_deleted or c.blacklisted
+            or k.days_since_last_visit < k.interval_days
+            or k.days_since_last_visit > 365
+            or exists (select from public.bookings b where b.client_id = k.client_id
+                       and b.status in ('pending', 'confirmed') and b.datetime > %s)
+            or exists (select from analytics.stg_yclients__records r
+                       where r.company_id = k.company_id
+                         and r.client_id = k.yclients_client_id
+                         and r.started_at > %s and not r.is_deleted and r.attendance in (0, 2))
+    """,
+        (AS_OF, AS_OF),
+    )
+    assert violations == 0
+    arms = dict(
+        _rows(conn, "select arm, count(*) from analytics.reactivation_candidates group by 1")
+    )
+    assert set(arms) == {"holdout", "control", "waterfall_template", "waterfall_ai"}
+    reasons = _rows(conn, "select reason from analytics.reactivation_candidates limit 5")
+    assert all(reason.startswith("последний визит ") for (reason,) in reasons)
+
+
+def test_a_second_build_without_new_data_changes_nothing(built):
+    database, conn, _ = built
+    fingerprint = """
+        select md5(string_agg(t::text, '|' order by t::text)) from (
+            select company_id, record_key, staged_at from analytics.stg_yclients__cache_records
+        ) t
+        union all
+        select md5(string_agg(t::text, '|' order by t::text)) from (
+            select company_id, yclients_client_id, visit_date, processed_at
+            from analytics.int_visits_deduplicated) t
+        union all
+        select md5(string_agg(t::text, '|' order by t::text))
+        from analytics.client_intervals t
+        union all
+        select md5(string_agg(t::text, '|' order by t::text))
+        from analytics.reactivation_candidates t
+    """
+    before = _rows(conn, fingerprint)
+
+    build_pipeline(database, as_of=AS_OF.isoformat())
+
+    assert _rows(conn, fingerprint) == before
+
+
+def test_arms_are_stable_and_depend_only_on_company_client_and_salt(built):
+    _, conn, _ = built
+    arms = dict(_rows(conn, "select client_id, arm from analytics.reactivation_candidates"))
+    expected = dict(
+        _rows(
+            conn,
+            """
+        select k.client_id, a.arm
+        from analytics.reactivation_candidates k
+        cross join lateral (
+            select ('x' || substr(md5(k.company_id || ':' || k.client_id || ':reactivation-2026'),
+                                  1, 8))::bit(32)::bigint / 4294967296.0 as bucket) h
+        join (select arm, sum(weight) over (order by arm) - weight as lo,
+                     sum(weight) over (order by arm) as hi
+              from analytics.experiment_arms) a on h.bucket >= a.lo and h.bucket < a.hi
+    """,
+        )
+    )
+    assert arms == expected
