@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from runner.connections import connect
+from runner.dbt import run_dbt
 from runner.synthetic.generate import GenerationPlan, generate_data
 from tests.support import build_pipeline, fresh_database
 
@@ -51,6 +52,16 @@ def built(services):
         generate_data(conn, PLAN)
         outcome = build_pipeline(database, as_of=AS_OF.isoformat())
         yield database, conn, outcome
+
+
+def test_dbt_unit_tests_of_the_boundary_logic_pass(built):
+    database, _, _ = built
+
+    outcome = run_dbt(database, "test", ["--select", "test_type:unit"])
+
+    assert outcome.failures == []
+    assert outcome.succeeded
+    assert outcome.counts.get("pass", 0) >= 7
 
 
 def test_build_succeeds_and_warns_about_quarantined_records(built):

@@ -1,20 +1,26 @@
+{% macro phone_digits(text_expression) -%}
+    {#- The digits of a phone; translate() handles the usual punctuation without a regex. -#}
+    case
+        when translate({{ text_expression }}, '+ ()-.', '') ~ '^[0-9]*$'
+            then translate({{ text_expression }}, '+ ()-.', '')
+        else regexp_replace({{ text_expression }}, '[^0-9]', '', 'g')
+    end
+{%- endmacro %}
+
+{% macro normalize_phone_digits(digits) -%}
+    {#- The bot's rule on a digits-only value: 8XXXXXXXXXX -> 7XXXXXXXXXX, 9XXXXXXXXX ->
+        79XXXXXXXXX, anything not 10-15 digits long is no phone. Mirrors runner/phones.py. -#}
+    case
+        when length({{ digits }}) = 11 and left({{ digits }}, 1) = '8'
+            then '7' || substr({{ digits }}, 2)
+        when length({{ digits }}) = 10 and left({{ digits }}, 1) = '9' then '7' || {{ digits }}
+        when length({{ digits }}) between 10 and 15 then {{ digits }}
+    end
+{%- endmacro %}
+
 {% macro normalize_phone(text_expression) -%}
-    {#- The bot's rule: digits only; 8XXXXXXXXXX -> 7XXXXXXXXXX; 9XXXXXXXXX -> 79XXXXXXXXX;
-        anything not 10-15 digits long is no phone. Mirrors runner/phones.py. Nested so the
-        value is read once per row. -#}
-    nullif(
-        regexp_replace(
-            regexp_replace(
-                regexp_replace(
-                    regexp_replace({{ text_expression }}, '[^0-9]', '', 'g'),
-                    '^8([0-9]{10})$', '7\1'
-                ),
-                '^(9[0-9]{9})$', '7\1'
-            ),
-            '^([0-9]{0,9}|[0-9]{16,})$', ''
-        ),
-        ''
-    )
+    {#- For small tables; large ones compute phone_digits in a step of their own first. -#}
+    {{ normalize_phone_digits(phone_digits(text_expression)) }}
 {%- endmacro %}
 
 {% macro lower_cyrillic(text_expression) -%}

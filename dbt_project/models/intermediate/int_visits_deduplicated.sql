@@ -135,53 +135,42 @@ booking_visits as (
         )
 ),
 
-visit_services as (
+visit_day_services as (
+    -- Each source joins only its own services, through the record (or booking) key: the
+    -- incremental batch touches a few clients, not every service row.
     select
-        record_services.company_id,
-        record_services.record_id as source_id,
-        'record' as source,
+        record_visits.company_id,
+        record_visits.yclients_client_id,
+        record_visits.visit_date,
+        record_visits.visited_at,
+        record_visits.source,
+        record_visits.source_id,
         record_services.service_id,
         record_services.service_title,
         record_services.service_position,
         record_services.cost * record_services.amount as revenue
-    from record_services
+    from record_visits
+    left join record_services
+        on
+            record_visits.company_id = record_services.company_id
+            and record_visits.source_id = record_services.record_id
     union all
     select
-        bookings.company_id,
-        bookings.booking_id as source_id,
-        'booking' as source,
+        booking_visits.company_id,
+        booking_visits.yclients_client_id,
+        booking_visits.visit_date,
+        booking_visits.visited_at,
+        booking_visits.source,
+        booking_visits.source_id,
         bookings.service_id,
         null as service_title,
         1 as service_position,
         bookings.cost as revenue
-    from bookings
-    where bookings.status = 'completed'
-),
-
-sourced_visits as (
-    select * from record_visits
-    union all
-    select * from booking_visits
-),
-
-visit_day_services as (
-    select
-        sourced_visits.company_id,
-        sourced_visits.yclients_client_id,
-        sourced_visits.visit_date,
-        sourced_visits.visited_at,
-        sourced_visits.source,
-        sourced_visits.source_id,
-        visit_services.service_id,
-        visit_services.service_title,
-        visit_services.service_position,
-        visit_services.revenue
-    from sourced_visits
-    left join visit_services
+    from booking_visits
+    inner join bookings
         on
-            sourced_visits.company_id = visit_services.company_id
-            and sourced_visits.source = visit_services.source
-            and sourced_visits.source_id = visit_services.source_id
+            booking_visits.company_id = bookings.company_id
+            and booking_visits.source_id = bookings.booking_id
 ),
 
 visit_days as (

@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['company_id', 'record_key'],
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[
             {'columns': ['company_id', 'record_key'], 'unique': True},
             {'columns': ['staged_at']},
@@ -39,36 +40,28 @@ with cache_rows as (
 ),
 
 elements as (
-    -- The unnest sits in a lateral subquery with offset 0 so the large JSONB value is detoasted
-    -- once per row, not once per element or per expression.
+    -- One pass over each cache value. No `offset 0` fence here: it would forbid a parallel
+    -- plan, and the large value is never selected again beside its own unnest.
     select
         cache_rows.company_id,
         cache_rows.cache_key,
         cache_rows.cached_at,
-        unnested.position,
-        unnested.element
+        shaped.position,
+        shaped.element
     from cache_rows
-    cross join lateral (
-        select
-            shaped.element,
-            shaped.position
-        from
-            jsonb_array_elements(
-                case jsonb_typeof(cache_rows.payload)
-                    when 'array' then cache_rows.payload
-                    when 'object'
-                        then
-                            case
-                                when jsonb_typeof(cache_rows.payload -> 'data') = 'array'
-                                    then cache_rows.payload -> 'data'
-                                else jsonb_build_array(cache_rows.payload)
-                            end
-                    else '[]'::jsonb
-                end
-            ) with ordinality as shaped (element, position)
-        -- A fence for the planner, not a page: the order is irrelevant.
-        offset 0  -- noqa: AM09
-    ) as unnested
+    cross join lateral jsonb_array_elements(
+        case jsonb_typeof(cache_rows.payload)
+            when 'array' then cache_rows.payload
+            when 'object'
+                then
+                    case
+                        when jsonb_typeof(cache_rows.payload -> 'data') = 'array'
+                            then cache_rows.payload -> 'data'
+                        else jsonb_build_array(cache_rows.payload)
+                    end
+            else '[]'::jsonb
+        end
+    ) with ordinality as shaped (element, position)
 ),
 
 extracted as (
@@ -111,7 +104,8 @@ extracted as (
     ) on true
 ),
 
-validated as (
+shaped as (
+    -- Checks on every copy; typing waits until one copy per record is left.
     select
         extracted.*,
         case
@@ -127,68 +121,106 @@ validated as (
                 then 'services_not_array'
             when coalesce(jsonb_typeof(extracted.client), 'null') not in ('object', 'null')
                 then 'client_not_object'
-            when extracted.attendance_text !~ '^-?[0-9]+$' then 'invalid_attendance'
+            when extracted.attendance_text !~ '^-?[0-9]{1,2}$' then 'invalid_attendance'
         end as quarantine_reason
     from extracted
 ),
 
-typed as (
+keyed as (
     select
-        validated.company_id,
+        shaped.company_id,
         case
-            when validated.quarantine_reason is null then validated.id_text
-            else 'quarantine:' || validated.cache_key || ':' || validated.position
+            when shaped.quarantine_reason is null then shaped.id_text
+            else 'quarantine:' || shaped.cache_key || ':' || shaped.position
         end as record_key,
-        {{ safe_bigint('validated.id_text') }} as record_id,
-        {{ safe_bigint("validated.client ->> 'id'") }} as client_id,
-        {{ safe_bigint('validated.staff_id_text') }} as staff_id,
-        validated.cache_key,
-        nullif(trim(validated.client ->> 'name'), '') as client_name,
-        {{ normalize_phone("validated.client ->> 'phone'") }} as client_phone,
-        validated.staff ->> 'name' as staff_name,
-        validated.comment,
-        validated.quarantine_reason,
-        validated.services,
-        case when validated.quarantine_reason is not null then validated.element end as raw_record,
-        {{ safe_integer('validated.attendance_text') }} as attendance,
-        coalesce({{ safe_boolean('validated.deleted_text') }}, false) as is_deleted,
-        coalesce({{ safe_boolean('validated.online_text') }}, false) as is_online,
-        case
-            when validated.quarantine_reason is null then left(validated.datetime_text, 10)::date
-        end as start_date,
-        case
-            when validated.quarantine_reason is null then validated.datetime_text::timestamptz
-        end as started_at,
-        {{ safe_timestamptz('validated.create_date_text') }} as created_at,
-        {{ safe_timestamptz('validated.last_change_date_text') }} as last_changed_at,
-        validated.cached_at as source_cached_at
-    from validated
+        shaped.cache_key,
+        shaped.position,
+        shaped.quarantine_reason,
+        shaped.id_text,
+        shaped.staff_id_text,
+        shaped.datetime_text,
+        shaped.create_date_text,
+        shaped.last_change_date_text,
+        shaped.attendance_text,
+        shaped.deleted_text,
+        shaped.online_text,
+        shaped.comment,
+        shaped.services,
+        shaped.client ->> 'id' as client_id_text,
+        shaped.client ->> 'name' as client_name_text,
+        shaped.client ->> 'phone' as client_phone_text,
+        shaped.staff ->> 'name' as staff_name,
+        case when shaped.quarantine_reason is not null then shaped.element end as raw_record,
+        shaped.cached_at
+    from shaped
 ),
 
 newest_in_batch as (
-    select distinct on (typed.company_id, typed.record_key) typed.*
-    from typed
+    -- Newest copy first: latest fetch, then latest change. last_change_date is compared as
+    -- written: the copies of one record share one format, so text order is time order.
+    select distinct on (keyed.company_id, keyed.record_key) keyed.*
+    from keyed
     order by
-        typed.company_id asc,
-        typed.record_key asc,
-        typed.source_cached_at desc,
-        typed.last_changed_at desc nulls last,
-        typed.cache_key desc
+        keyed.company_id asc,
+        keyed.record_key asc,
+        keyed.cached_at desc,
+        keyed.last_change_date_text desc nulls last,
+        keyed.cache_key desc
+),
+
+parsed as (
+    select
+        newest_in_batch.*,
+        {{ phone_digits('newest_in_batch.client_phone_text') }} as client_phone_digits
+    from newest_in_batch
+),
+
+typed as (
+    select
+        parsed.company_id,
+        parsed.record_key,
+        -- id, attendance and datetime passed their checks above: cast them directly.
+        case when parsed.quarantine_reason is null then parsed.id_text::bigint end as record_id,
+        {{ safe_bigint('parsed.client_id_text') }} as client_id,
+        {{ safe_bigint('parsed.staff_id_text') }} as staff_id,
+        parsed.cache_key,
+        nullif(trim(parsed.client_name_text), '') as client_name,
+        {{ normalize_phone_digits('parsed.client_phone_digits') }} as client_phone,
+        parsed.staff_name,
+        parsed.comment,
+        parsed.quarantine_reason,
+        parsed.services,
+        parsed.raw_record,
+        case
+            when parsed.quarantine_reason is null then parsed.attendance_text::integer
+        end as attendance,
+        coalesce({{ safe_boolean('parsed.deleted_text') }}, false) as is_deleted,
+        coalesce({{ safe_boolean('parsed.online_text') }}, false) as is_online,
+        case
+            when parsed.quarantine_reason is null then left(parsed.datetime_text, 10)::date
+        end as start_date,
+        case
+            when parsed.quarantine_reason is null then parsed.datetime_text::timestamptz
+        end as started_at,
+        {{ safe_timestamptz('parsed.create_date_text') }} as created_at,
+        {{ safe_timestamptz('parsed.last_change_date_text') }} as last_changed_at,
+        parsed.cached_at as source_cached_at
+    from parsed
 ),
 
 newer_than_staged as (
-    select newest_in_batch.*
-    from newest_in_batch
+    select typed.*
+    from typed
     {% if is_incremental() %}
         left join {{ this }} as staged
             on
-                newest_in_batch.company_id = staged.company_id
-                and newest_in_batch.record_key = staged.record_key
+                typed.company_id = staged.company_id
+                and typed.record_key = staged.record_key
         where
             staged.record_key is null
             or (
-                newest_in_batch.source_cached_at,
-                coalesce(newest_in_batch.last_changed_at, '-infinity'::timestamptz)
+                typed.source_cached_at,
+                coalesce(typed.last_changed_at, '-infinity'::timestamptz)
             ) > (
                 staged.source_cached_at,
                 coalesce(staged.last_changed_at, '-infinity'::timestamptz)

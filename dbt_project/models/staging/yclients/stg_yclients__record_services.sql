@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['company_id', 'record_id'],
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[
             {'columns': ['company_id', 'record_id']},
             {'columns': ['staged_at']},
