@@ -144,25 +144,19 @@ class _Environment:
         return value or None
 
     def integer(self, name: str, default: int, *, minimum: int) -> int:
-        raw = self.text(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigurationError(f"{name}={raw!r}: expected a whole number") from None
-        if value < minimum:
-            raise ConfigurationError(f"{name}={raw!r}: must be at least {minimum}")
-        return value
+        return self._number(name, default, minimum, int, "a whole number")
 
     def number(self, name: str, default: float, *, minimum: float) -> float:
+        return self._number(name, default, minimum, float, "a number")
+
+    def _number(self, name, default, minimum, parse, expected):
         raw = self.text(name)
         if raw is None:
             return default
         try:
-            value = float(raw)
+            value = parse(raw)
         except ValueError:
-            raise ConfigurationError(f"{name}={raw!r}: expected a number") from None
+            raise ConfigurationError(f"{name}={raw!r}: expected {expected}") from None
         if value < minimum:
             raise ConfigurationError(f"{name}={raw!r}: must be at least {minimum}")
         return value

@@ -45,7 +45,7 @@ def run_dbt(
 
     with _profiles_dir() as profiles_dir, _environment(postgres_environment(postgres)):
         cli_args = [
-            command,
+            *command.split(),  # "build", or "docs generate"
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",

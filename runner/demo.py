@@ -1,7 +1,7 @@
 """`reactivate demo`: the product on embedded services, from an empty machine.
 
-At this stage it starts the embedded servers, migrates, generates a small data set and shows
-what it created; later capabilities extend it to the full loop.
+Starts the embedded servers, migrates, generates a small data set, builds the dbt pipeline and
+shows today's candidates; the campaign and the report join the loop as they are built.
 """
 
 from collections.abc import Callable
@@ -11,9 +11,25 @@ from runner.config import Settings
 from runner.connections import connect, open_services
 from runner.migrations import migrate
 from runner.synthetic.generate import GenerationPlan, generate_data
-from runner.workflows import describe_generation
+from runner.workflows import build_on, describe_build, describe_generation
 
 DEMO_PLAN = {"companies": 3, "clients_per_company": 300, "years": 2.0, "seed": 42}
+
+_CANDIDATES = """
+select k.company_id, count(*) as candidates,
+    count(*) filter (where k.arm = 'holdout') as held_out,
+    string_agg(distinct k.interval_tier, ', ') as tiers
+from analytics.reactivation_candidates as k
+group by k.company_id
+order by k.company_id
+"""
+
+_SAMPLE_REASONS = """
+select k.company_id, k.client_name, k.arm, k.reason
+from analytics.reactivation_candidates as k
+where k.priority <= 2
+order by k.company_id, k.priority
+"""
 
 _CREATED = """
 select c.id, c.name, c.timezone,
@@ -40,4 +56,13 @@ def run_demo(settings: Settings, echo: Callable[[str], None]) -> None:
                     f"  {company_id} {name} ({timezone}): {services_count} services, "
                     f"{clients} clients, {rows} cache rows"
                 )
-    echo("Next capabilities (dbt build, campaign, report) arrive with the following issues.")
+            echo(describe_build(build_on(services.postgres)))
+            for company_id, candidates, held_out, tiers in conn.execute(_CANDIDATES):
+                echo(
+                    f"  {company_id}: {candidates} clients due today ({held_out} held out);"
+                    f" intervals from: {tiers}"
+                )
+            echo("Top candidates and why:")
+            for company_id, name, arm, reason in conn.execute(_SAMPLE_REASONS):
+                echo(f"  {company_id} {name or '(без имени)'} [{arm}]: {reason}")
+    echo("Sending, the bot's context and the A/B report arrive with the next issues.")

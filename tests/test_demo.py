@@ -14,6 +14,9 @@ def test_demo_runs_on_embedded_services_twice(tmp_path):
     assert "Postgres (embedded)" in first.stdout
     assert "1 migration(s) applied" in first.stdout
     assert "generated 3 salons" in first.stdout
+    assert "dbt build succeeded" in first.stdout
+    assert "clients due today" in first.stdout
+    assert "последний визит" in first.stdout
     assert second.returncode == 0, second.stderr
     assert "0 migration(s) applied" in second.stdout
     assert "Traceback" not in first.stderr + second.stderr

@@ -1,11 +1,12 @@
 """The dbt pipeline end to end on generated data: staging, visits, intervals, candidates."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
 from runner.connections import connect
-from runner.dbt import run_dbt
+from runner.dbt import DBT_PROJECT_DIR, run_dbt
 from runner.synthetic.generate import GenerationPlan, generate_data
 from tests.support import build_pipeline, fresh_database
 
@@ -62,6 +63,20 @@ def test_dbt_unit_tests_of_the_boundary_logic_pass(built):
     assert outcome.failures == []
     assert outcome.succeeded
     assert outcome.counts.get("pass", 0) >= 7
+
+
+def test_dbt_docs_generate_describes_every_model(built):
+    database, _, _ = built
+
+    outcome = run_dbt(database, "docs generate")
+
+    assert outcome.succeeded, outcome.error
+    catalog = json.loads((DBT_PROJECT_DIR / "target" / "catalog.json").read_text())
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert models
+    assert [m["name"] for m in models if not m["description"].strip()] == []
+    assert "model.reactivation.reactivation_candidates" in catalog["nodes"]
 
 
 def test_build_succeeds_and_warns_about_quarantined_records(built):

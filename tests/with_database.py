@@ -13,20 +13,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from runner.config import load_settings
 from runner.connections import open_services, postgres_environment
 from runner.dbt import PROFILE_TEMPLATE
-from tests.conftest import TEST_EMBEDDED_DIR
+from tests.support import settings_for_tests
 
 
 def main(command: list[str]) -> int:
-    settings = load_settings()
-    if "REACTIVATION_EMBEDDED_DIR" not in os.environ:
-        from dataclasses import replace
-
-        settings = replace(settings, embedded_dir=TEST_EMBEDDED_DIR)
     with (
-        open_services(settings, allow_embedded=True, need_redis=False) as services,
+        open_services(settings_for_tests(), allow_embedded=True, need_redis=False) as services,
         tempfile.TemporaryDirectory(prefix="reactivation-profile-") as profiles_dir,
     ):
         shutil.copyfile(PROFILE_TEMPLATE, Path(profiles_dir) / "profiles.yml")
