@@ -22,7 +22,7 @@
     Incremental by client: recomputes the clients whose visits were recomputed since last run.
 -#}
 
-with visits as (
+with visits as not materialized (
     select visits.* from {{ ref('int_visits_deduplicated') }} as visits
     {% if is_incremental() %}
         where visits.processed_at > (
@@ -67,9 +67,10 @@ client_medians as (
     group by gaps.company_id, gaps.yclients_client_id, gaps.service_id
 ),
 
-skip_adjusted as (
+split_gaps as (
     select
         gaps.*,
+        client_medians.median_gap_days,
         case
             when gaps.gap_days >= 1.6 * client_medians.median_gap_days
                 then round(gaps.gap_days / client_medians.median_gap_days)
@@ -81,59 +82,59 @@ skip_adjusted as (
             gaps.company_id = client_medians.company_id
             and gaps.yclients_client_id = client_medians.yclients_client_id
             and gaps.service_id = client_medians.service_id
+    where gaps.gap_days is null or gaps.gap_days > 0
 ),
 
 log_gaps as (
     select
-        skip_adjusted.*,
-        ln(skip_adjusted.gap_days::numeric / skip_adjusted.gap_parts) as log_gap
-    from skip_adjusted
+        split_gaps.*,
+        ln(split_gaps.gap_days::numeric / split_gaps.gap_parts) as log_gap
+    from split_gaps
 ),
 
-client_log_means as (
-    select
-        log_gaps.company_id,
-        log_gaps.yclients_client_id,
-        log_gaps.service_id,
-        sum(log_gaps.gap_parts * log_gaps.log_gap) / nullif(sum(log_gaps.gap_parts), 0)
-            as mean_log_gap
-    from log_gaps
-    where log_gaps.gap_days > 0
-    group by log_gaps.company_id, log_gaps.yclients_client_id, log_gaps.service_id
-),
-
-per_client_service as (
+sums as (
+    -- One pass: the weighted sum of squares comes from the sums of x and x squared.
     select
         log_gaps.company_id,
         log_gaps.yclients_client_id,
         log_gaps.service_id,
         count(*)::integer as visit_count,
-        count(log_gaps.gap_days) filter (where log_gaps.gap_days > 0)::integer as gap_count,
+        count(log_gaps.gap_days)::integer as gap_count,
         coalesce(sum(log_gaps.gap_parts) filter (where log_gaps.gap_days > 0), 0)::integer
             as effective_gap_count,
         array_agg(log_gaps.gap_days order by log_gaps.visit_date)
         filter (where log_gaps.gap_days > 0) as gap_days,
         array_agg(log_gaps.visit_date order by log_gaps.visit_date)
         filter (where log_gaps.gap_days > 0) as gap_end_dates,
-        max(client_medians.median_gap_days) as median_gap_days,
-        max(client_log_means.mean_log_gap) as mean_log_gap,
-        sum(
-            log_gaps.gap_parts * power(log_gaps.log_gap - client_log_means.mean_log_gap, 2)
-        ) filter (where log_gaps.gap_days > 0) as log_gap_sum_squares,
+        max(log_gaps.median_gap_days) as median_gap_days,
+        sum(log_gaps.gap_parts * log_gaps.log_gap) as weighted_log_sum,
+        sum(log_gaps.gap_parts * log_gaps.log_gap * log_gaps.log_gap) as weighted_log_square_sum,
         min(log_gaps.visit_date) as first_visit_date,
         max(log_gaps.visit_date) as last_visit_date
     from log_gaps
-    left join client_medians
-        on
-            log_gaps.company_id = client_medians.company_id
-            and log_gaps.yclients_client_id = client_medians.yclients_client_id
-            and log_gaps.service_id = client_medians.service_id
-    left join client_log_means
-        on
-            log_gaps.company_id = client_log_means.company_id
-            and log_gaps.yclients_client_id = client_log_means.yclients_client_id
-            and log_gaps.service_id = client_log_means.service_id
     group by log_gaps.company_id, log_gaps.yclients_client_id, log_gaps.service_id
+),
+
+per_client_service as (
+    select
+        sums.company_id,
+        sums.yclients_client_id,
+        sums.service_id,
+        sums.visit_count,
+        sums.gap_count,
+        sums.effective_gap_count,
+        sums.gap_days,
+        sums.gap_end_dates,
+        sums.median_gap_days,
+        sums.weighted_log_sum / nullif(sums.effective_gap_count, 0) as mean_log_gap,
+        greatest(
+            sums.weighted_log_square_sum
+            - power(sums.weighted_log_sum, 2) / nullif(sums.effective_gap_count, 0),
+            0
+        ) as log_gap_sum_squares,
+        sums.first_visit_date,
+        sums.last_visit_date
+    from sums
 ),
 
 with_markers as (

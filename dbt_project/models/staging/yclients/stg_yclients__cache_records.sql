@@ -83,7 +83,7 @@ extracted as (
         fields.comment,
         fields.services,
         fields.client,
-        fields.staff
+        elements.element #>> '{staff,name}' as staff_name
     from elements
     left join lateral jsonb_to_record(
         case when jsonb_typeof(elements.element) = 'object' then elements.element end
@@ -99,8 +99,7 @@ extracted as (
         online text,
         comment text,
         services jsonb,
-        client jsonb,
-        staff jsonb
+        client jsonb
     ) on true
 ),
 
@@ -111,7 +110,8 @@ shaped as (
         case
             when extracted.element_type <> 'object' then 'not_an_object'
             when extracted.id_text is null then 'missing_id'
-            when extracted.id_text !~ '^[0-9]{1,18}$' then 'non_numeric_id'
+            when extracted.id_text !~ '^[0-9]+$' or length(extracted.id_text) > 18
+                then 'non_numeric_id'
             when
                 not coalesce(
                     {{ target.schema }}.is_valid_timestamptz(extracted.datetime_text), false
@@ -121,7 +121,8 @@ shaped as (
                 then 'services_not_array'
             when coalesce(jsonb_typeof(extracted.client), 'null') not in ('object', 'null')
                 then 'client_not_object'
-            when extracted.attendance_text !~ '^-?[0-9]{1,2}$' then 'invalid_attendance'
+            when extracted.attendance_text !~ '^-?[0-9]+$' or length(extracted.attendance_text) > 3
+                then 'invalid_attendance'
         end as quarantine_reason
     from extracted
 ),
@@ -149,7 +150,7 @@ keyed as (
         shaped.client ->> 'id' as client_id_text,
         shaped.client ->> 'name' as client_name_text,
         shaped.client ->> 'phone' as client_phone_text,
-        shaped.staff ->> 'name' as staff_name,
+        shaped.staff_name,
         case when shaped.quarantine_reason is not null then shaped.element end as raw_record,
         shaped.cached_at
     from shaped
