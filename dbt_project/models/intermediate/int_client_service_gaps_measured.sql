@@ -6,7 +6,6 @@
         on_schema_change='fail',
         indexes=[
             {'columns': ['company_id', 'yclients_client_id', 'service_id']},
-            {'columns': ['processed_at']},
         ],
     )
 }}
@@ -25,10 +24,7 @@
 with visits as not materialized (
     select visits.* from {{ ref('int_visits_deduplicated') }} as visits
     {% if is_incremental() %}
-        where visits.processed_at > (
-            select coalesce(max(measured.processed_at), '-infinity'::timestamptz)
-            from {{ this }} as measured
-        )
+        where visits.processed_at > {{ incremental_watermark('processed_at') }}
     {% endif %}
 ),
 

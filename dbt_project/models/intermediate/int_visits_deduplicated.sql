@@ -5,8 +5,7 @@
         unique_key=['company_id', 'yclients_client_id'],
         on_schema_change='fail',
         indexes=[
-            {'columns': ['company_id', 'yclients_client_id', 'visit_date']},
-            {'columns': ['processed_at']},
+            {'columns': ['company_id', 'yclients_client_id', 'visit_date'], 'unique': True},
         ],
     )
 }}
@@ -27,6 +26,10 @@
 -- (measured: 7.0 s -> 5.0 s on a million records) than scanning a materialized copy.
 with records as not materialized (
     select * from {{ ref('stg_yclients__records') }}
+),
+
+cache_records as (
+    select * from {{ ref('stg_yclients__cache_records') }}
 ),
 
 record_services as (
@@ -59,9 +62,7 @@ bot_bookings_of_clients as (
 
 touched_clients as (
     {% if is_incremental() %}
-        {% set watermark %}
-            (select coalesce(max(processed_at), '-infinity'::timestamptz) from {{ this }})
-        {% endset %}
+        {% set watermark = incremental_watermark('processed_at') %}
         select
             records.company_id,
             records.client_id as yclients_client_id
@@ -129,11 +130,12 @@ booking_visits as (
     where
         bot_bookings_of_clients.status = 'completed'
         and not exists (
+            -- Through the staged key, whose unique index answers this without a scan.
             select 1
-            from records
+            from cache_records
             where
-                records.company_id = bot_bookings_of_clients.company_id
-                and records.record_id = bot_bookings_of_clients.booking_id
+                cache_records.company_id = bot_bookings_of_clients.company_id
+                and cache_records.record_key = bot_bookings_of_clients.booking_id::text
         )
 ),
 

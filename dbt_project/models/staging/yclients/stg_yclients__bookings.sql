@@ -17,9 +17,7 @@
 with bookings as (
     select bookings.* from {{ source('yclients', 'bookings') }} as bookings
     {% if is_incremental() %}
-        where bookings.updated_at >= (
-            select coalesce(max(staged.updated_at), '-infinity') from {{ this }} as staged
-        )
+        where bookings.updated_at >= {{ incremental_watermark('updated_at') }}
     {% endif %}
 ),
 

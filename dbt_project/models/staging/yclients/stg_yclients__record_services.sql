@@ -6,8 +6,7 @@
         on_schema_change='fail',
         post_hook='analyze {{ this }}',
         indexes=[
-            {'columns': ['company_id', 'record_id']},
-            {'columns': ['staged_at']},
+            {'columns': ['company_id', 'record_id', 'service_position'], 'unique': True},
         ],
     )
 }}
@@ -21,9 +20,7 @@
 with records as (
     select records.* from {{ ref('stg_yclients__records') }} as records
     {% if is_incremental() %}
-        where records.staged_at > (
-            select coalesce(max(staged.staged_at), '-infinity') from {{ this }} as staged
-        )
+        where records.staged_at > {{ incremental_watermark('staged_at') }}
     {% endif %}
 ),
 
