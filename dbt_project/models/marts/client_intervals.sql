@@ -8,9 +8,8 @@
       universal - 30 days.
 -#}
 
-with visits as (
-    select * from {{ ref('int_visits_deduplicated') }} as visits
-    where visits.visit_date is not null
+with last_visits as (
+    select * from {{ ref('int_clients_last_visited') }}
 ),
 
 client_gaps as (
@@ -34,21 +33,6 @@ companies as (
     select * from {{ ref('stg_yclients__companies') }}
 ),
 
-last_visits as (
-    select distinct on (visits.company_id, visits.yclients_client_id)
-        visits.company_id,
-        visits.yclients_client_id,
-        visits.main_service_id as last_service_id,
-        visits.main_service_title,
-        visits.visit_date as last_visit_date,
-        visits.visited_at as last_visit_at,
-        count(*) over (
-            partition by visits.company_id, visits.yclients_client_id
-        )::integer as visit_count
-    from visits
-    order by visits.company_id asc, visits.yclients_client_id asc, visits.visit_date desc
-),
-
 known_clients as (
     -- The bot's client record gives the id everything downstream keys on.
     select distinct on (last_visits.company_id, last_visits.yclients_client_id)
@@ -68,7 +52,8 @@ known_clients as (
 evidence as (
     select
         known_clients.*,
-        coalesce(industry.service_title, known_clients.main_service_title) as last_service_title,
+        coalesce(industry.service_title, known_clients.last_main_service_title)
+            as last_service_title,
         client_gaps.visit_count as service_visit_count,
         client_gaps.effective_gap_count,
         client_gaps.mean_log_gap,
