@@ -11,7 +11,9 @@ import click
 
 from runner import demo, workflows
 from runner.config import load_settings
+from runner.doctor import run_checks
 from runner.errors import ConfigurationError, JobFailed
+from runner.phones import mask_phone
 from runner.synthetic.generate import GenerationPlan
 
 EXIT_FAILED = 1
@@ -211,18 +213,27 @@ def opt_out(company_id: int, phone: str, reason: str | None) -> None:
     Example:
       reactivate opt-out --company 962302 --phone "+7 916 150-22-39" --reason "просил не писать"
     """
-    _not_yet("opt-out", 4)
+    recorded = workflows.opt_out(load_settings(), company_id, phone, reason)
+    state = "opted out" if recorded.is_new else "already opted out"
+    click.echo(f"{mask_phone(recorded.phone)} {state} of salon {recorded.company_id}")
 
 
-@cli.command()
-def doctor() -> None:
+@cli.command("doctor")
+def doctor_command() -> None:
     """Check each configured service and say plainly what is wrong.
+
+    \b
+    Exits 1 when a check fails.
 
     \b
     Example:
       reactivate doctor
     """
-    _not_yet("doctor", 4)
+    checks = run_checks(load_settings())
+    for check in checks:
+        click.echo(f"{check.label:<4} {check.name}: {check.detail}")
+    if any(not check.ok for check in checks):
+        raise JobFailed("some checks failed (see above)")
 
 
 @cli.command("demo")

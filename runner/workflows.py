@@ -8,6 +8,7 @@ from runner.connections import connect, open_services
 from runner.dbt import DbtOutcome, run_dbt
 from runner.errors import JobFailed
 from runner.migrations import migrate
+from runner.opt_outs import OptOut, record_opt_out
 from runner.synthetic.generate import GenerationPlan, GenerationSummary, generate_data
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,12 @@ def build_on(
         details = outcome.failures or [outcome.error or "dbt reported a failure"]
         raise JobFailed("dbt build failed:\n  " + "\n  ".join(details))
     return outcome
+
+
+def opt_out(settings: Settings, company_id: int, phone: str, reason: str | None) -> OptOut:
+    with open_services(settings, need_redis=False) as services, connect(services.postgres) as conn:
+        migrate(conn)
+        return record_opt_out(conn, company_id, phone, reason)
 
 
 def describe_build(outcome: DbtOutcome) -> str:

@@ -23,8 +23,6 @@ NOT_BUILT_YET = [
     ["nightly"],
     ["report"],
     ["contexts", "replay"],
-    ["opt-out", "--company", "1", "--phone", "79000000000"],
-    ["doctor"],
 ]
 
 

@@ -1,0 +1,43 @@
+"""Recording that a client must not be messaged by a salon again."""
+
+from dataclasses import dataclass
+
+import psycopg
+
+from runner.errors import ConfigurationError
+from runner.phones import normalize_phone
+
+# Idempotent: a second opt-out of the same phone keeps the first date and fills in a reason
+# only if the first one had none.
+RECORD_OPT_OUT = """
+insert into reactivation.opt_outs (company_id, phone, reason, source)
+values (%(company_id)s, %(phone)s, %(reason)s, %(source)s)
+on conflict (company_id, phone) do update
+set reason = coalesce(reactivation.opt_outs.reason, excluded.reason)
+returning created_at, (xmax = 0) as is_new
+"""
+
+
+@dataclass(frozen=True)
+class OptOut:
+    company_id: int
+    phone: str
+    is_new: bool
+
+
+def record_opt_out(
+    conn: psycopg.Connection,
+    company_id: int,
+    raw_phone: str,
+    reason: str | None,
+    source: str = "operator",
+) -> OptOut:
+    phone = normalize_phone(raw_phone)
+    if phone is None:
+        raise ConfigurationError(f"--phone {raw_phone!r} is not a phone number")
+    with conn.transaction():
+        _, is_new = conn.execute(
+            RECORD_OPT_OUT,
+            {"company_id": company_id, "phone": phone, "reason": reason, "source": source},
+        ).fetchone()
+    return OptOut(company_id, phone, is_new)
