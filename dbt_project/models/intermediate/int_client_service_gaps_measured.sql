@@ -69,7 +69,7 @@ split_gaps as (
         client_medians.median_gap_days,
         case
             when gaps.gap_days >= 1.6 * client_medians.median_gap_days
-                then round(gaps.gap_days / client_medians.median_gap_days)
+                then round(gaps.gap_days / client_medians.median_gap_days)::integer
             else 1
         end as gap_parts
     from gaps
@@ -84,7 +84,10 @@ split_gaps as (
 log_gaps as (
     select
         split_gaps.*,
-        ln(split_gaps.gap_days::numeric / split_gaps.gap_parts) as log_gap
+        -- Fixed-precision numeric, not float: the sums below then come out the same whatever
+        -- order a parallel plan adds them in, and so does every interval built on them.
+        ln(split_gaps.gap_days::double precision / split_gaps.gap_parts)::numeric(20, 12)
+            as log_gap
     from split_gaps
 ),
 
