@@ -35,10 +35,6 @@ class SendWindow:
     start: time
     end_minutes: int  # minutes after midnight, 1440 allowed, so "00:00-24:00" = always
 
-    @property
-    def start_minutes(self) -> int:
-        return self.start.hour * 60 + self.start.minute
-
 
 @dataclass(frozen=True)
 class Settings:

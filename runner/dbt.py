@@ -5,6 +5,7 @@ resolved settings through those variables so the demo's embedded server and a co
 look the same to dbt. No `dbt deps`: the project uses no packages.
 """
 
+import json
 import os
 import shutil
 import sys
@@ -104,6 +105,4 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 
 def _yaml(values: dict) -> str:
     # dbt takes --vars as YAML; JSON is valid YAML and quotes strings safely.
-    import json
-
     return json.dumps(values)
