@@ -242,26 +242,30 @@ def test_candidates_respect_every_guard(built):
 
 def test_a_second_build_without_new_data_changes_nothing(built):
     database, conn, _ = built
-    fingerprint = """
-        select md5(string_agg(t::text, '|' order by t::text)) from (
-            select company_id, record_key, staged_at from analytics.stg_yclients__cache_records
-        ) t
-        union all
-        select md5(string_agg(t::text, '|' order by t::text)) from (
-            select company_id, yclients_client_id, visit_date, processed_at
-            from analytics.int_visits_deduplicated) t
-        union all
-        select md5(string_agg(t::text, '|' order by t::text))
-        from analytics.client_intervals t
-        union all
-        select md5(string_agg(t::text, '|' order by t::text))
-        from analytics.reactivation_candidates t
-    """
-    before = _rows(conn, fingerprint)
+    # One labelled query per relation: a UNION ALL of them returns its rows in no set order
+    # under a parallel plan, which once made this test compare the same hashes shuffled.
+    relations = {
+        "staged records": "select company_id, record_key, staged_at"
+        " from analytics.stg_yclients__cache_records",
+        "visits": "select company_id, yclients_client_id, visit_date, processed_at"
+        " from analytics.int_visits_deduplicated",
+        "intervals": "select * from analytics.client_intervals",
+        "candidates": "select * from analytics.reactivation_candidates",
+    }
+
+    def fingerprint():
+        return {
+            name: _rows(
+                conn, f"select md5(string_agg(t::text, '|' order by t::text)) from ({sql}) t"
+            )
+            for name, sql in relations.items()
+        }
+
+    before = fingerprint()
 
     build_pipeline(database, as_of=AS_OF.isoformat())
 
-    assert _rows(conn, fingerprint) == before
+    assert fingerprint() == before
 
 
 def test_arms_are_stable_and_depend_only_on_company_client_and_salt(built):
