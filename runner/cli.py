@@ -11,13 +11,15 @@ import click
 
 from runner import demo, workflows
 from runner.config import load_settings
+from runner.display import CampaignDisplay, print_summary
 from runner.doctor import run_checks
 from runner.errors import ConfigurationError, JobFailed
-from runner.phones import mask_phone
+from runner.phones import mask_phone, normalize_phone
 from runner.synthetic.generate import GenerationPlan
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+TEST_PHONE_DEFAULT_LIMIT = 3  # a smoke test needs a few messages, not a whole campaign
 
 
 class _ReactivateGroup(click.Group):
@@ -139,26 +141,73 @@ def build(ctx: click.Context, dbt_args: tuple[str, ...]) -> None:
 @company_option
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many clients.")
 @live_option
-def run(company_id: int, limit: int | None, live: bool) -> None:
+@click.option(
+    "--test-phone",
+    help="Smoke test: send every message to this one number (the salon's test phone); "
+    "no real client is claimed or recorded.",
+)
+def run(company_id: int, limit: int | None, live: bool, test_phone: str | None) -> None:
     """One campaign for one salon; a dry run unless --live.
 
+    A dry run prints the messages it would send and sends nothing. Refuses a candidate mart
+    older than the last build window (exit 1). SIGTERM/SIGINT finish the client in flight.
+
     \b
-    Example:
+    Examples:
       reactivate run --company 962302 --limit 10
+      reactivate run --company 962302 --limit 3 --live --test-phone "+7 900 000-00-01"
     """
-    _not_yet("the campaign runner", 4)
+    phone = None
+    if test_phone is not None:
+        phone = normalize_phone(test_phone)
+        if phone is None:
+            raise ConfigurationError(f"--test-phone {test_phone!r} is not a phone number")
+        limit = limit or TEST_PHONE_DEFAULT_LIMIT
+    with CampaignDisplay(live=live) as display:
+        summary = workflows.run_salon(
+            load_settings(),
+            company_id,
+            limit=limit,
+            live=live,
+            test_phone=phone,
+            on_event=display.on_event,
+            on_start=display.on_start,
+        )
+    print_summary([summary])
+    _exit_for([summary])
 
 
 @cli.command()
 @live_option
-def nightly(live: bool) -> None:
+@click.pass_context
+def nightly(ctx: click.Context, live: bool) -> None:
     """Build, then run every active salon; never sends if the build failed.
 
+    Exits 1 if the build or any salon's run failed, or a run was aborted.
+
     \b
-    Example:
-      reactivate nightly --live
+    Example (cron, every day at 10:05):
+      5 10 * * *  cd /srv/reactivation && .venv/bin/reactivate nightly --live
     """
-    _not_yet("the nightly campaign", 4)
+    verbose = ctx.find_root().params.get("verbose", False)
+    with CampaignDisplay(live=live) as display:
+        outcome, summaries = workflows.nightly(
+            load_settings(),
+            live=live,
+            quiet=not verbose,
+            on_event=display.on_event,
+            on_start=display.on_start,
+        )
+    click.echo(workflows.describe_build(outcome), err=True)
+    print_summary(summaries)
+    _exit_for(summaries)
+
+
+def _exit_for(summaries) -> None:
+    bad = [s for s in summaries if s.status in ("aborted", "failed", "interrupted")]
+    if bad:
+        listed = ", ".join(f"salon {s.company_id} {s.status} ({s.stop_reason})" for s in bad)
+        raise JobFailed(listed)
 
 
 @cli.command()
@@ -199,7 +248,13 @@ def contexts_replay() -> None:
     Example:
       reactivate contexts replay
     """
-    _not_yet("context replay", 4)
+    summary = workflows.replay_contexts(load_settings())
+    click.echo(
+        f"contexts replayed: {summary.replayed}, expired (past the reply window): "
+        f"{summary.expired}, failed: {summary.failed}"
+    )
+    if summary.failed:
+        raise JobFailed("some contexts could not be written to Redis; run replay again later")
 
 
 @cli.command("opt-out")

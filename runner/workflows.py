@@ -2,13 +2,20 @@
 
 import logging
 from collections.abc import Sequence
+from contextlib import ExitStack
 
+from runner.alerts import configure_alerts
+from runner.campaign import CampaignRequest, Outreach, RunSummary, run_campaign
+from runner.candidates import active_salons, check_mart_fresh, load_salon
+from runner.composition import campaign_adapters, context_store, needs_redis
 from runner.config import Settings
 from runner.connections import connect, open_services
+from runner.contexts import ReplaySummary, replay_parked_contexts
 from runner.dbt import DbtOutcome, run_dbt
 from runner.errors import JobFailed
 from runner.migrations import migrate
 from runner.opt_outs import OptOut, record_opt_out
+from runner.signals import stop_on_signals
 from runner.synthetic.generate import GenerationPlan, GenerationSummary, generate_data
 
 log = logging.getLogger(__name__)
@@ -78,3 +85,80 @@ def describe_generation(summary: GenerationSummary) -> str:
 
 def _log_salon_progress(done: int, total: int) -> None:
     log.info("generated salon %d of %d", done, total)
+
+
+def run_salon(
+    settings: Settings,
+    company_id: int,
+    *,
+    limit: int | None,
+    live: bool,
+    test_phone: str | None = None,
+    on_event=None,
+    on_start=None,
+) -> RunSummary:
+    """`reactivate run`: one salon's campaign (a dry run unless live)."""
+    with (
+        open_services(settings, need_redis=needs_redis(settings, live)) as services,
+        stop_on_signals() as stop,
+    ):
+        return _run_salons(
+            settings, services, [company_id], limit, live, test_phone, stop, on_event, on_start
+        )[0]
+
+
+def nightly(settings: Settings, *, live: bool, quiet: bool = True, on_event=None, on_start=None):
+    """`reactivate nightly`: build, then every active salon; no campaign after a failed build."""
+    with (
+        open_services(settings, need_redis=needs_redis(settings, live)) as services,
+        stop_on_signals() as stop,
+    ):
+        outcome = build_on(services.postgres, quiet=quiet)  # raises JobFailed: nothing is sent
+        with connect(services.postgres, autocommit=True) as conn:
+            salons = active_salons(conn)
+        summaries = _run_salons(
+            settings, services, salons, None, live, None, stop, on_event, on_start
+        )
+        return outcome, summaries
+
+
+def _run_salons(settings, services, company_ids, limit, live, test_phone, stop, on_event, on_start):
+    configure_alerts(settings.sentry_dsn)
+    summaries = []
+    with campaign_adapters(settings, services, live=live) as adapters:
+        conn = adapters["conn"]
+        migrate(conn)  # the campaign writes columns the latest migrations add
+        check_mart_fresh(conn, settings.mart_max_age_hours, settings.mart_max_cache_lead_hours)
+        outreach = Outreach(
+            conn=conn,
+            settings=settings,
+            sender=adapters["sender"],
+            contexts=adapters["contexts"],
+            generator=adapters["generator"],
+            stop=stop,
+            on_event=on_event or (lambda outcome: None),
+            on_start=on_start or (lambda company_id, candidates: None),
+        )
+        for company_id in company_ids:
+            if stop.is_set():
+                break
+            salon = load_salon(conn, company_id)
+            request = CampaignRequest(salon, limit=limit, live=live, test_phone=test_phone)
+            try:
+                summaries.append(run_campaign(outreach, request))
+            except Exception as error:  # one salon's failure must not stop the others
+                log.exception("salon %s failed", company_id)
+                if len(company_ids) == 1:
+                    raise JobFailed(
+                        f"the campaign of salon {company_id} failed: {error}"
+                    ) from error
+    return summaries
+
+
+def replay_contexts(settings: Settings) -> ReplaySummary:
+    """`reactivate contexts replay`: push parked contexts still inside the reply window."""
+    with open_services(settings) as services, ExitStack() as stack:
+        conn = stack.enter_context(connect(services.postgres, autocommit=True))
+        migrate(conn)
+        store = context_store(settings, services, stack)
+        return replay_parked_contexts(conn, store, settings.reply_window_hours)

@@ -18,12 +18,7 @@ COMMANDS = [
     ["doctor"],
     ["demo"],
 ]
-NOT_BUILT_YET = [
-    ["run", "--company", "1"],
-    ["nightly"],
-    ["report"],
-    ["contexts", "replay"],
-]
+NOT_BUILT_YET = [["report"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -31,7 +26,7 @@ def test_every_contract_command_answers_help(command):
     result = CliRunner().invoke(cli, [*command, "--help"])
 
     assert result.exit_code == 0, result.output
-    assert "Example:" in result.output
+    assert "Example" in result.output
 
 
 @pytest.mark.parametrize("command", NOT_BUILT_YET, ids=" ".join)

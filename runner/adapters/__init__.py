@@ -1,0 +1,1 @@
+"""One real adapter per outside service (ports in runner.ports), built in runner.composition."""

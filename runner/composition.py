@@ -1,0 +1,57 @@
+"""The composition root: the one place that turns settings into real adapters for a campaign."""
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from runner.adapters.dialog_context import RedisContextStore
+from runner.adapters.gateway import GatewaySender
+from runner.adapters.gemini import GeminiGenerator
+from runner.adapters.rate_limiter import RedisRateLimiter
+from runner.config import Settings
+from runner.connections import Services, connect, redis_client
+from runner.errors import ConfigurationError
+
+# The limiter's key; the bot can share the quota by using the same one (see README).
+GEMINI_LIMIT_NAME = "gemini"
+
+
+def needs_redis(settings: Settings, live: bool) -> bool:
+    """Redis holds the bot's contexts (live runs) and the shared Gemini limit (with a key)."""
+    return live or settings.gemini_api_key is not None
+
+
+@contextmanager
+def campaign_adapters(settings: Settings, services: Services, *, live: bool) -> Iterator[dict]:
+    """Open connections and clients for campaigns; close them all on the way out."""
+    if live and not settings.whatsapp_api_url:
+        raise ConfigurationError(
+            "WHATSAPP_API_URL is not set: point it at the bot's gateway, "
+            "e.g. http://127.0.0.1:3003 (or leave out --live for a dry run)"
+        )
+    with ExitStack() as stack:
+        conn = stack.enter_context(connect(services.postgres, autocommit=True))
+        adapters = {"conn": conn, "generator": None, "sender": None, "contexts": None}
+        if settings.gemini_api_key:
+            limiter = RedisRateLimiter(services.redis_url, GEMINI_LIMIT_NAME, settings.gemini_rpm)
+            stack.callback(limiter.close)
+            generator = GeminiGenerator(
+                api_key=settings.gemini_api_key,
+                model=settings.gemini_model,
+                base_url=settings.gemini_base_url,
+                timeout_seconds=settings.gemini_timeout_seconds,
+                limiter=limiter,
+            )
+            stack.callback(generator.close)
+            adapters["generator"] = generator
+        if live:
+            sender = GatewaySender(settings.whatsapp_api_url, settings.send_timeout_seconds)
+            stack.callback(sender.close)
+            adapters["sender"] = sender
+            adapters["contexts"] = context_store(settings, services, stack)
+        yield adapters
+
+
+def context_store(settings: Settings, services: Services, stack: ExitStack) -> RedisContextStore:
+    client = redis_client(services.redis_url)
+    stack.callback(client.close)
+    return RedisContextStore(client, settings.reply_window_hours)

@@ -1,0 +1,110 @@
+"""What an operator sees during and after a campaign: a progress bar on a terminal, plain
+lines otherwise, the messages of a dry run, and a summary table. Phones are always masked."""
+
+import sys
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from runner.campaign import ClientOutcome, RunSummary
+from runner.phones import mask_phone
+
+_FINAL = {"sent", "holdout", "skipped", "failed", "unknown", "would_send", "would_hold_out"}
+
+
+class CampaignDisplay:
+    def __init__(self, *, live: bool) -> None:
+        self.live = live
+        self.out = Console(file=sys.stdout, soft_wrap=True, highlight=False)
+        self.err = Console(file=sys.stderr, highlight=False)
+        self.progress: Progress | None = None
+        self.task = None
+
+    def __enter__(self) -> "CampaignDisplay":
+        if self.live and self.err.is_terminal:
+            self.progress = Progress(
+                TextColumn("salon {task.fields[salon]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[last]}"),
+                console=self.err,
+            )
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def on_start(self, company_id: int, candidates: int) -> None:
+        if self.progress is not None:
+            self.task = self.progress.add_task("", total=candidates, salon=company_id, last="")
+        else:
+            self.err.print(f"salon {company_id}: {candidates} candidate(s)")
+
+    def on_event(self, outcome: ClientOutcome) -> None:
+        candidate = outcome.candidate
+        who = f"{mask_phone(candidate.phone)} client {candidate.client_id} [{candidate.arm}]"
+        if outcome.status in ("would_send", "would_hold_out"):
+            text = outcome.text or "(holdout: no message)"
+            source = f" ({outcome.source}{', ' + outcome.detail if outcome.detail else ''})"
+            self.out.print(f"{who}{source if outcome.text else ''}: {text}", markup=False)
+            return
+        line = f"{outcome.status:<8} {who}" + (f": {outcome.detail}" if outcome.detail else "")
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, advance=1, last=f"{outcome.status} {who}")
+        else:
+            self.err.print(line, markup=False)
+
+
+def summary_table(summaries: list[RunSummary]) -> Table:
+    table = Table(title="Campaign summary")
+    for column in (
+        "salon",
+        "run",
+        "status",
+        "candidates",
+        "sent",
+        "held out",
+        "skipped",
+        "failed",
+        "unknown",
+        "AI / template",
+        "contexts saved / parked",
+        "stopped by",
+    ):
+        table.add_column(
+            column, justify="right" if column not in ("status", "stopped by") else "left"
+        )
+    for s in summaries:
+        c = s.counts
+        sent = c["sent"] if s.live else f"{c['would_send']} (dry run)"
+        table.add_row(
+            str(s.company_id),
+            str(s.run_id),
+            s.status,
+            str(c["candidates"]),
+            str(sent),
+            str(c["held_out"] if s.live else c["would_hold_out"]),
+            str(c["skipped"]),
+            str(c["failed"]),
+            str(c["unknown"]),
+            f"{c['source_ai']} / {c['source_template']}",
+            f"{c['context_saved']} / {c['context_parked']}",
+            s.stop_reason or "",
+        )
+    return table
+
+
+def print_summary(summaries: list[RunSummary]) -> None:
+    console = Console(file=sys.stdout, highlight=False)
+    for s in summaries:
+        if s.notice:
+            console.print(s.notice, markup=False)
+        reasons = {k: v for k, v in s.counts.items() if k.startswith(("skipped_", "fallback_"))}
+        if reasons:
+            listed = ", ".join(f"{k}={v}" for k, v in sorted(reasons.items()))
+            console.print(f"salon {s.company_id}: {listed}", markup=False)
+    console.print(summary_table(summaries))

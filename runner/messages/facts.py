@@ -1,0 +1,99 @@
+"""What a message may say about a client, reduced to words safe to put in a sentence."""
+
+import re
+from dataclasses import dataclass
+
+# Russian surnames come first in many YClients cards ("Петрова Анна"); these endings mark a word
+# that is more likely a surname than a first name.
+_SURNAME_ENDINGS = (
+    "ов",
+    "ова",
+    "ев",
+    "ева",
+    "ёв",
+    "ёва",
+    "ин",
+    "ина",
+    "ский",
+    "ская",
+    "цкий",
+    "цкая",
+)
+_NOT_A_NAME = frozenset(
+    {"клиент", "клиентка", "гость", "тест", "test", "client", "нет", "имя", "без", "мастер", "vip"}
+)
+_NAME_WORD = re.compile(r"[A-Za-zА-Яа-яЁё]+(?:-[A-Za-zА-Яа-яЁё]+)?")
+_MAX_SERVICE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    """Everything a message about one client may mention, already cleaned."""
+
+    first_name: str | None
+    service_title: str | None
+    days_since_last_visit: int
+    salon_name: str | None
+
+
+def first_name(client_name: str | None) -> str | None:
+    """The client's first name when the card's name looks like one, else None.
+
+    'Анна' -> 'Анна'; 'ПЕТРОВА АННА' -> 'Анна'; 'Клиент' or '+7 916…' -> None. A wrong name is
+    worse than none, so anything doubtful gives None.
+    """
+    if not client_name:
+        return None
+    tokens = client_name.split()
+    if not tokens or not all(_NAME_WORD.fullmatch(token) for token in tokens[:3]):
+        return None
+    words = [token for token in tokens[:3] if token.lower() not in _NOT_A_NAME]
+    if not words or len(words) < len(tokens[:3]):
+        return None
+    chosen = words[0]
+    if len(words) > 1 and chosen.lower().endswith(_SURNAME_ENDINGS):
+        chosen = words[1]
+    if not 2 <= len(chosen) <= 20:
+        return None
+    return "-".join(part.capitalize() for part in chosen.split("-"))
+
+
+def service_title(title: str | None) -> str | None:
+    """A service title fit for «…»: trimmed, shouting turned to sentence case, not too long."""
+    if not title or not title.strip():
+        return None
+    cleaned = " ".join(title.split()).strip(" .,;:«»\"'")
+    if not cleaned:
+        return None
+    if cleaned.isupper():
+        cleaned = cleaned.capitalize()
+    if len(cleaned) > _MAX_SERVICE_CHARS:
+        cleaned = cleaned[: _MAX_SERVICE_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
+    return cleaned
+
+
+def message_facts(
+    client_name: str | None,
+    last_service_title: str | None,
+    days_since_last_visit: int,
+    salon_name: str | None,
+) -> MessageFacts:
+    salon = " ".join(salon_name.split()) if salon_name and salon_name.strip() else None
+    return MessageFacts(
+        first_name=first_name(client_name),
+        service_title=service_title(last_service_title),
+        days_since_last_visit=days_since_last_visit,
+        salon_name=salon if salon and len(salon) <= 40 else None,
+    )
+
+
+def plural(number: int, one: str, few: str, many: str) -> str:
+    """Russian plural: 1 день, 2 дня, 5 дней, 11 дней, 21 день."""
+    tens, units = number % 100, number % 10
+    if 11 <= tens <= 14:
+        return many
+    if units == 1:
+        return one
+    if 2 <= units <= 4:
+        return few
+    return many

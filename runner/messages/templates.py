@@ -1,0 +1,41 @@
+"""Template messages: the control arm's plain text, the waterfall's service-aware text, and the
+fallback whenever a model's text fails validation. Each reads naturally with or without a name,
+a service or a salon name, and passes the same validation as a model's text."""
+
+from runner.messages.facts import MessageFacts, plural
+
+_INVITATION = "Записать вас на удобное время?"
+
+
+def render_template(arm: str, facts: MessageFacts) -> str:
+    """The template text for a client in this arm ('control' gets the plain one)."""
+    if arm == "control" or facts.service_title is None:
+        return _plain(facts)
+    return _service_aware(facts)
+
+
+def _greeting(facts: MessageFacts) -> str:
+    return f"{facts.first_name}, здравствуйте!" if facts.first_name else "Здравствуйте!"
+
+
+def _plain(facts: MessageFacts) -> str:
+    where = f" в «{facts.salon_name}»" if facts.salon_name else ""
+    return f"{_greeting(facts)} Давно вас не видели{where} — будем рады видеть снова. {_INVITATION}"
+
+
+def _service_aware(facts: MessageFacts) -> str:
+    return (
+        f"{_greeting(facts)} С прошлого визита на услугу «{facts.service_title}» прошло "
+        f"{elapsed(facts.days_since_last_visit)} — кажется, самое время повторить. {_INVITATION}"
+    )
+
+
+def elapsed(days: int) -> str:
+    """'12 дней', 'уже 6 недель', 'уже 3 месяца': as a person would say it."""
+    if days < 14:
+        return f"{days} {plural(days, 'день', 'дня', 'дней')}"
+    if days < 60:
+        weeks = days // 7
+        return f"уже {weeks} {plural(weeks, 'неделя', 'недели', 'недель')}"
+    months = days // 30
+    return f"уже {months} {plural(months, 'месяц', 'месяца', 'месяцев')}"

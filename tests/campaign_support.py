@@ -1,0 +1,159 @@
+"""A salon with today's candidates, and a campaign wired to real Postgres and Redis plus local
+Gemini and gateway servers. The candidate rows go into a table with the mart's contract columns,
+so these tests exercise the runner without a dbt build (tests/test_campaign_e2e.py does both)."""
+
+import threading
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import psycopg
+
+from runner.adapters.dialog_context import RedisContextStore
+from runner.adapters.gateway import GatewaySender
+from runner.adapters.gemini import GeminiGenerator, RetryPolicy
+from runner.adapters.rate_limiter import RedisRateLimiter
+from runner.campaign import CampaignRequest, Outreach, run_campaign
+from runner.candidates import load_salon
+from runner.config import Settings, parse_send_days, parse_send_window
+from runner.connections import connect, redis_client
+from runner.migrations import migrate
+from runner.sql import sql_file
+from tests.support import settings_for_tests
+
+COMPANY = 962302
+# Tuesday 07:00 UTC = 10:00 in Moscow: inside the default sending hours.
+OPEN_HOUR = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+
+CANDIDATES_DDL = """
+create schema if not exists analytics;
+create table analytics.reactivation_candidates (
+    company_id integer, client_id integer, yclients_client_id bigint, last_service_id bigint,
+    phone text, client_name text, arm text, interval_tier text, interval_source text,
+    last_service_title text, reason text, interval_days integer, days_since_last_visit integer,
+    visit_count integer, priority integer, confidence numeric(4, 3), overdue_ratio numeric(10, 3),
+    arm_bucket double precision, last_visit_date date, due_date date, selected_at timestamptz
+)
+"""
+
+INSERT_CANDIDATE = """
+insert into analytics.reactivation_candidates (
+    company_id, client_id, yclients_client_id, last_service_id, phone, client_name, arm,
+    interval_tier, interval_source, last_service_title, reason, interval_days,
+    days_since_last_visit, visit_count, priority, confidence, overdue_ratio, arm_bucket,
+    last_visit_date, due_date, selected_at
+) values (
+    %(company_id)s, %(client_id)s, %(client_id)s, 501, %(phone)s, %(name)s, %(arm)s,
+    'personal', 'personal', 'Стрижка мужская', 'последний визит 40 дн. назад', 30, 40, 5,
+    %(priority)s, 0.8, 1.333, 0.5, %(last_visit)s, %(last_visit)s, now()
+)
+"""
+
+NAMES = ("Анна", "ПЕТРОВА МАРИЯ", None, "Игорь", "Клиент", "Olga")
+
+
+def prepare_salon(conn: psycopg.Connection, timezone: str = "Europe/Moscow") -> None:
+    conn.execute(sql_file("bot_schema.sql"))
+    conn.commit()
+    migrate(conn)
+    conn.execute(CANDIDATES_DDL)
+    add_salon(conn, COMPANY, timezone)
+
+
+def add_salon(conn, company_id: int, timezone: str) -> None:
+    conn.execute(
+        "insert into public.companies (id, name, timezone) values (%s, %s, %s)",
+        (company_id, "Барбершоп Борода", timezone),
+    )
+
+
+def add_candidates(conn, count: int, arms=("control",), company_id: int = COMPANY, first: int = 1):
+    for offset in range(count):
+        client_id = first + offset
+        conn.execute(
+            INSERT_CANDIDATE,
+            {
+                "company_id": company_id,
+                "client_id": client_id,
+                "phone": f"791623{client_id:05d}",
+                "name": NAMES[client_id % len(NAMES)],
+                "arm": arms[offset % len(arms)],
+                "priority": client_id,
+                "last_visit": date(2026, 10, 15),
+            },
+        )
+
+
+def campaign_settings(**overrides) -> Settings:
+    """Always open, no pacing, generous caps, fast retries: each test narrows what it checks."""
+    base = replace(
+        settings_for_tests(),
+        gemini_api_key=None,
+        send_window=parse_send_window("00:00-24:00"),
+        send_days=parse_send_days("mon-sun"),
+        min_gap_seconds=0.0,
+        daily_cap=1000,
+        hourly_cap=1000,
+        breaker_failures=5,
+        send_timeout_seconds=2.0,
+        gemini_timeout_seconds=5.0,
+    )
+    return replace(base, **overrides)
+
+
+@contextmanager
+def outreach(
+    database,
+    redis_url: str,
+    *,
+    settings: Settings,
+    gateway_url: str | None,
+    gemini_url: str | None = None,
+    context_redis_url: str | None = None,
+    now=None,
+    stop: threading.Event | None = None,
+    events: list | None = None,
+):
+    """An Outreach with the real adapters; gateway_url None = a dry run."""
+    with ExitStack() as stack:
+        conn = stack.enter_context(connect(database, autocommit=True))
+        generator = None
+        if gemini_url:
+            limiter = RedisRateLimiter(redis_url, "gemini-test", settings.gemini_rpm)
+            stack.callback(limiter.close)
+            generator = GeminiGenerator(
+                api_key="test-key",
+                model="test-model",
+                base_url=gemini_url,
+                timeout_seconds=settings.gemini_timeout_seconds,
+                limiter=limiter,
+                policy=RetryPolicy(attempts=3, base_delay_seconds=0.05, max_delay_seconds=2),
+            )
+        sender = contexts = None
+        if gateway_url:
+            sender = GatewaySender(gateway_url, settings.send_timeout_seconds)
+            stack.callback(sender.close)
+            client = redis_client(context_redis_url or redis_url)
+            stack.callback(client.close)
+            contexts = RedisContextStore(client, settings.reply_window_hours)
+        yield Outreach(
+            conn=conn,
+            settings=settings,
+            sender=sender,
+            contexts=contexts,
+            generator=generator,
+            stop=stop or threading.Event(),
+            now=now or (lambda: OPEN_HOUR),
+            on_event=(events.append if events is not None else (lambda outcome: None)),
+        )
+
+
+def run_once(out: Outreach, *, live=True, limit=None, test_phone=None, company_id=COMPANY):
+    salon = load_salon(out.conn, company_id)
+    return run_campaign(out, CampaignRequest(salon, limit=limit, live=live, test_phone=test_phone))
+
+
+def history_rows(conn, columns="client_id, status") -> list[tuple]:
+    return conn.execute(
+        f"select {columns} from reactivation.client_reactivation_history order by history_id"
+    ).fetchall()
