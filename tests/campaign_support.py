@@ -3,6 +3,7 @@ Gemini and gateway servers. The candidate rows go into a table with the mart's c
 so these tests exercise the runner without a dbt build (tests/test_campaign_e2e.py does both)."""
 
 import threading
+import uuid
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -119,7 +120,8 @@ def outreach(
         conn = stack.enter_context(connect(database, autocommit=True))
         generator = None
         if gemini_url:
-            limiter = RedisRateLimiter(redis_url, "gemini-test", settings.gemini_rpm)
+            # Each test its own limit: the shared one would carry earlier tests' requests.
+            limiter = RedisRateLimiter(redis_url, f"gemini-{uuid.uuid4().hex}", settings.gemini_rpm)
             stack.callback(limiter.close)
             generator = GeminiGenerator(
                 api_key="test-key",

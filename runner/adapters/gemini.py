@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
 from google import genai
 from google.genai import errors, types
 
@@ -70,10 +69,8 @@ class GeminiGenerator:
                 )
             except errors.APIError as error:
                 failure, delay = self._classify(error, attempt)
-            except httpx.TimeoutException as error:
-                failure, delay = GenerationFailed("timeout", str(error)), self._backoff(attempt)
-            except httpx.HTTPError as error:
-                failure, delay = GenerationFailed("api_error", str(error)), self._backoff(attempt)
+            except Exception as error:  # transport errors: the SDK's HTTP stack varies by version
+                failure, delay = _transport_failure(error), self._backoff(attempt)
             else:
                 return _messages_by_ref(response)
             if delay is None or attempt + 1 == self._policy.attempts:
@@ -101,6 +98,11 @@ class GeminiGenerator:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _transport_failure(error: Exception) -> GenerationFailed:
+    kind = "timeout" if "timeout" in type(error).__name__.lower() else "api_error"
+    return GenerationFailed(kind, f"{type(error).__name__}: {error}"[:200])
 
 
 def retry_delay_seconds(details: object) -> float | None:

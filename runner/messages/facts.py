@@ -21,6 +21,7 @@ _SURNAME_ENDINGS = (
 )
 _NOT_A_NAME = frozenset(
     {"клиент", "клиентка", "гость", "тест", "test", "client", "нет", "имя", "без", "мастер", "vip"}
+    | {"ооо", "ип", "постоянный", "новый", "мама", "папа", "муж", "жена"}
 )
 _NAME_WORD = re.compile(r"[A-Za-zА-Яа-яЁё]+(?:-[A-Za-zА-Яа-яЁё]+)?")
 _MAX_SERVICE_CHARS = 60
@@ -48,7 +49,8 @@ def first_name(client_name: str | None) -> str | None:
     if not tokens or not all(_NAME_WORD.fullmatch(token) for token in tokens[:3]):
         return None
     words = [token for token in tokens[:3] if token.lower() not in _NOT_A_NAME]
-    if not words or len(words) < len(tokens[:3]):
+    # An admin's note ("мама Кати") is lowercase; a name is written with a capital.
+    if not words or len(words) < len(tokens[:3]) or not all(w[0].isupper() for w in words):
         return None
     chosen = words[0]
     if len(words) > 1 and chosen.lower().endswith(_SURNAME_ENDINGS):

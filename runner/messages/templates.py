@@ -19,7 +19,7 @@ def _greeting(facts: MessageFacts) -> str:
 
 
 def _plain(facts: MessageFacts) -> str:
-    where = f" в «{facts.salon_name}»" if facts.salon_name else ""
+    where = f" в {quoted(facts.salon_name)}" if facts.salon_name else ""
     return f"{_greeting(facts)} Давно вас не видели{where} — будем рады видеть снова. {_INVITATION}"
 
 
@@ -28,6 +28,11 @@ def _service_aware(facts: MessageFacts) -> str:
         f"{_greeting(facts)} С прошлого визита на услугу «{facts.service_title}» прошло "
         f"{elapsed(facts.days_since_last_visit)} — кажется, самое время повторить. {_INVITATION}"
     )
+
+
+def quoted(name: str) -> str:
+    """«Лиса», but not «Салон «Лиса»»: a name that carries its own quotes keeps them."""
+    return name if any(mark in name for mark in '«"') else f"«{name}»"
 
 
 def elapsed(days: int) -> str:
