@@ -59,47 +59,51 @@ class CampaignDisplay:
             self.err.print(line, markup=False)
 
 
+_COLUMNS = (
+    "salon",
+    "run",
+    "status",
+    "candidates",
+    "sent",
+    "held out",
+    "skipped",
+    "failed",
+    "unknown",
+    "AI/template",
+    "contexts saved/parked",
+    "stopped by",
+)
+
+
 def summary_table(summaries: list[RunSummary]) -> Table:
-    table = Table(title="Campaign summary")
-    for column in (
-        "salon",
-        "run",
-        "status",
-        "candidates",
-        "sent",
-        "held out",
-        "skipped",
-        "failed",
-        "unknown",
-        "AI / template",
-        "contexts saved / parked",
-        "stopped by",
-    ):
-        table.add_column(
-            column, justify="right" if column not in ("status", "stopped by") else "left"
-        )
+    dry = any(not s.live for s in summaries)
+    table = Table(title="Campaign summary" + (" (dry run: what would be sent)" if dry else ""))
+    for column in _COLUMNS:
+        table.add_column(column, justify="left" if column in ("status", "stopped by") else "right")
     for s in summaries:
         c = s.counts
-        sent = c["sent"] if s.live else f"{c['would_send']} (dry run)"
         table.add_row(
             str(s.company_id),
             str(s.run_id),
             s.status,
             str(c["candidates"]),
-            str(sent),
+            str(c["sent"] if s.live else c["would_send"]),
             str(c["held_out"] if s.live else c["would_hold_out"]),
             str(c["skipped"]),
             str(c["failed"]),
             str(c["unknown"]),
-            f"{c['source_ai']} / {c['source_template']}",
-            f"{c['context_saved']} / {c['context_parked']}",
+            f"{c['source_ai']}/{c['source_template']}",
+            f"{c['context_saved']}/{c['context_parked']}",
             s.stop_reason or "",
         )
     return table
 
 
 def print_summary(summaries: list[RunSummary]) -> None:
+    # Logs and pipes get the whole table, not one squeezed to 80 columns.
     console = Console(file=sys.stdout, highlight=False)
+    if not console.is_terminal:
+        console = Console(file=sys.stdout, highlight=False, width=160)
     for s in summaries:
         if s.notice:
             console.print(s.notice, markup=False)

@@ -1,0 +1,179 @@
+"""`reactivate run`, `nightly` and `contexts replay` as an operator runs them (child process)."""
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.campaign_support import COMPANY, add_candidates, history_rows, prepare_salon
+from tests.fakes import Behaviour, fake_gateway, sent_messages
+from tests.support import PROJECT_ROOT, run_cli, service_environment
+
+ALWAYS = {"REACTIVATION_SEND_WINDOW": "00:00-24:00", "REACTIVATION_SEND_DAYS": "mon-sun"}
+NO_PACING = {"REACTIVATION_MIN_GAP_SECONDS": "0", "GEMINI_API_KEY": ""}
+
+
+@pytest.fixture
+def salon_db(database, conn):
+    prepare_salon(conn)
+    add_candidates(conn, 4, arms=("control", "waterfall_template", "holdout", "waterfall_ai"))
+    conn.commit()
+    return database, conn
+
+
+def _env(database, services, **extra):
+    return service_environment(database, services.redis_url) | ALWAYS | NO_PACING | extra
+
+
+def test_run_without_live_prints_the_messages_and_sends_nothing(salon_db, services):
+    database, conn = salon_db
+
+    with fake_gateway() as gateway:
+        result = run_cli(
+            "run",
+            "--company",
+            str(COMPANY),
+            env=_env(database, services, WHATSAPP_API_URL=gateway.url),
+        )
+
+    assert result.returncode == 0, result.stderr
+    assert "здравствуйте" in result.stdout.lower()
+    assert "7916***0001" in result.stdout and "79162300001" not in result.stdout
+    assert "Campaign summary" in result.stdout and "dry run" in result.stdout
+    assert sent_messages(gateway) == []
+    assert history_rows(conn) == []
+
+
+def test_a_live_run_sends_and_prints_a_summary_with_masked_phones(salon_db, services):
+    database, conn = salon_db
+
+    with fake_gateway() as gateway:
+        result = run_cli(
+            "run",
+            "--company",
+            str(COMPANY),
+            "--live",
+            env=_env(database, services, WHATSAPP_API_URL=gateway.url),
+        )
+
+    assert result.returncode == 0, result.stderr
+    assert len(sent_messages(gateway)) == 3
+    assert "completed" in result.stdout
+    assert "79162300001" not in result.stdout + result.stderr
+    assert sorted(status for _, status in history_rows(conn)) == ["holdout", "sent", "sent", "sent"]
+
+
+def test_a_stale_mart_is_refused(salon_db, services):
+    database, conn = salon_db
+    conn.execute(
+        "update analytics.reactivation_candidates set selected_at = now() - interval '30h'"
+    )
+    conn.commit()
+
+    result = run_cli("run", "--company", str(COMPANY), env=_env(database, services))
+
+    assert result.returncode == 1
+    assert "built 30.0 h ago" in result.stderr and "reactivate build" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_mart_older_than_the_newest_cache_data_is_refused(salon_db, services):
+    database, conn = salon_db
+    conn.execute(
+        "insert into public.appointments_cache (company_id, cache_key, appointments, cached_at,"
+        " expires_at) values (%s, '2026-11-24', '[]', now() + interval '8 hours', now())",
+        (COMPANY,),
+    )
+    conn.commit()
+
+    result = run_cli("run", "--company", str(COMPANY), env=_env(database, services))
+
+    assert result.returncode == 1
+    assert "REACTIVATION_MART_MAX_CACHE_LEAD_HOURS" in result.stderr
+
+
+def test_live_without_a_gateway_says_what_to_set(salon_db, services):
+    database, _ = salon_db
+
+    result = run_cli("run", "--company", str(COMPANY), "--live", env=_env(database, services))
+
+    assert result.returncode == 2
+    assert "WHATSAPP_API_URL is not set" in result.stderr
+
+
+def test_outside_sending_hours_the_command_says_so_and_sends_nothing(salon_db, services):
+    database, _ = salon_db
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Moscow")).strftime("%a").lower()
+    other_days = ",".join(
+        d for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun") if d != today
+    )
+
+    with fake_gateway() as gateway:
+        env = _env(database, services, WHATSAPP_API_URL=gateway.url)
+        env["REACTIVATION_SEND_DAYS"] = other_days
+        result = run_cli("run", "--company", str(COMPANY), "--live", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "outside sending hours" in result.stdout
+    assert sent_messages(gateway) == []
+
+
+def test_sigterm_finishes_the_client_in_flight_and_marks_the_run_interrupted(
+    database, conn, services
+):
+    prepare_salon(conn)
+    add_candidates(conn, 30)
+    conn.commit()
+
+    with fake_gateway(Behaviour(delay_seconds=0.3)) as gateway:
+        env = _env(database, services, WHATSAPP_API_URL=gateway.url)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "runner", "run", "--company", str(COMPANY), "--live"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(200):  # bounded: at most 20 s for the first send to arrive
+            if gateway.requests:
+                break
+            time.sleep(0.1)
+        child.send_signal(signal.SIGTERM)
+        stdout, stderr = child.communicate(timeout=60)
+
+    assert child.returncode == 1, stderr
+    assert "interrupted" in stdout
+    (status,) = conn.execute("select status from reactivation.campaign_runs").fetchone()
+    assert status == "interrupted"
+    sent = len(sent_messages(gateway))
+    assert 1 <= sent < 30
+    counts = dict(
+        conn.execute(
+            "select status, count(*) from reactivation.client_reactivation_history group by 1"
+        ).fetchall()
+    )
+    assert counts.get("sent") == sent and "claimed" not in counts
+
+
+def test_nightly_never_sends_after_a_failed_build(database, services):
+    with fake_gateway() as gateway:
+        env = _env(database, services, WHATSAPP_API_URL=gateway.url)
+        result = run_cli("nightly", "--live", env=env)  # no bot tables: the build fails
+
+    assert result.returncode == 1
+    assert "dbt build failed" in result.stderr
+    assert gateway.requests == []
+
+
+def test_contexts_replay_reports_what_it_did(salon_db, services):
+    database, _ = salon_db
+
+    result = run_cli("contexts", "replay", env=_env(database, services))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("contexts replayed: 0")
