@@ -346,10 +346,11 @@ class _Campaign:
                 delivery.message_id,
                 delivery.error,
             )
-        self._record_delivery(pending, delivery_status, message_id, detail)
-        self._tell(ClientOutcome(candidate, delivery_status, text, source, detail))
+        context_status = payload = None
         if delivery_status == "sent":
-            self._leave_context(pending, text)
+            context_status, payload = self._leave_context(pending, text)
+        self._record_delivery(pending, delivery_status, message_id, detail, context_status, payload)
+        self._tell(ClientOutcome(candidate, delivery_status, text, source, detail))
         self._count_for_breaker(delivery_status)
 
     def _wait_for_slot(self, pending: _Pending, text, source, fallback_reason) -> None:
@@ -383,24 +384,31 @@ class _Campaign:
         if self.outreach.stop.wait(seconds):
             raise _Stop("signal")
 
-    def _record_delivery(self, pending, status, message_id, detail) -> None:
+    def _record_delivery(self, pending, status, message_id, detail, context_status, payload):
         counts = self.summary.counts
-        counts[{"sent": "sent", "failed": "failed", "unknown": "unknown"}[status]] += 1
+        counts[status] += 1
         if status != "sent":
             self.summary.errors.append(_error_entry(pending.candidate, status, detail))
         try:
             history.record_delivery(
-                self.conn, pending.history_id, pending.claim, status, message_id, detail
+                self.conn,
+                pending.history_id,
+                pending.claim,
+                status,
+                message_id,
+                detail,
+                context_status,
+                payload,
             )
         except psycopg.Error as error:
             # The row keeps its send stamp, so recovery will call it 'unknown', never resend.
             alert(f"could not record the delivery of history row {pending.history_id}: {error}")
             self.summary.errors.append(_error_entry(pending.candidate, "record", error))
 
-    def _leave_context(self, pending: _Pending, text: str) -> None:
+    def _leave_context(self, pending: _Pending, text: str) -> tuple[str, dict]:
+        """Write the bot's context; on a Redis failure park it (the payload is kept in history)."""
         candidate = pending.candidate
         context = _dialog_context(candidate, pending, text, self.outreach.now())
-        payload = _payload(context)
         status = "saved"
         try:
             self._save_context(candidate.phone, context)
@@ -412,10 +420,7 @@ class _Campaign:
             )
             self.summary.errors.append(_error_entry(candidate, "context", error))
         self.summary.counts[f"context_{status}"] += 1
-        try:
-            history.record_context(self.conn, pending.history_id, status, payload)
-        except psycopg.Error as error:
-            alert(f"could not record the context of history row {pending.history_id}: {error}")
+        return status, _payload(context)
 
     def _save_context(self, phone: str, context: DialogContext) -> None:
         try:

@@ -96,6 +96,18 @@ class Claim:
         return self.claimed_at is not None
 
 
+def claim_params(
+    company_id: int, client_id: int, phone: str, cooldown_days: int, run_id: int | None
+) -> dict:
+    return {
+        "company_id": company_id,
+        "client_id": client_id,
+        "phone": phone,
+        "run_id": run_id,
+        "cooldown": max(timedelta(days=cooldown_days), MINIMUM_GAP),
+    }
+
+
 def claim_client(
     conn: psycopg.Connection,
     *,
@@ -106,15 +118,15 @@ def claim_client(
     run_id: int | None = None,
 ) -> Claim:
     """Try to claim one client, in its own transaction; commit before contacting them."""
-    params = {
-        "company_id": company_id,
-        "client_id": client_id,
-        "phone": phone,
-        "run_id": run_id,
-        "cooldown": max(timedelta(days=cooldown_days), MINIMUM_GAP),
-    }
+    params = claim_params(company_id, client_id, phone, cooldown_days, run_id)
     with conn.transaction():
-        claimed_at, booked, opted_out = conn.execute(CLAIM, params).fetchone()
+        return claim_within(conn, params)
+
+
+def claim_within(conn: psycopg.Connection, params: dict) -> Claim:
+    """The claim statement inside the caller's transaction (see `claim_client` for params)."""
+    company_id, client_id = params["company_id"], params["client_id"]
+    claimed_at, booked, opted_out = conn.execute(CLAIM, params).fetchone()
     if claimed_at is not None:
         return Claim(company_id, client_id, claimed_at, None)
     reason = "opted_out" if opted_out else "booked_ahead" if booked else "contacted_recently"
@@ -122,15 +134,18 @@ def claim_client(
 
 
 def attach_history(conn: psycopg.Connection, claim: Claim, history_id: int) -> None:
-    with conn.transaction():
-        conn.execute(ATTACH_HISTORY, _claim_key(claim) | {"history_id": history_id})
+    """Link the claim to its history row; runs inside the caller's transaction, if any."""
+    conn.execute(ATTACH_HISTORY, _claim_key(claim) | {"history_id": history_id})
 
 
 def release_claim(conn: psycopg.Connection, claim: Claim) -> None:
-    """Undo a claim whose message certainly was not delivered (never after a timeout)."""
-    with conn.transaction():
-        for statement in RELEASE:
-            conn.execute(statement, _claim_key(claim))
+    """Undo a claim whose message certainly was not delivered (never after a timeout).
+
+    Runs inside the caller's transaction, if any, so the release and the history row that
+    explains it commit together.
+    """
+    for statement in RELEASE:
+        conn.execute(statement, _claim_key(claim))
 
 
 def _claim_key(claim: Claim) -> dict:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import psycopg
 
-from runner.claims import Claim, attach_history, claim_client, release_claim
+from runner.claims import Claim, attach_history, claim_params, claim_within, release_claim
 
 # Session advisory locks: a live run holds (RUN_LOCK, run_id) while it works, so another
 # process can tell a crashed run (lock free) from a running one. SLOT_LOCK serializes the
@@ -81,15 +81,8 @@ RECORD_DELIVERY = """
 update reactivation.client_reactivation_history
 set status = %(status)s, whatsapp_message_id = %(message_id)s, error = %(error)s,
     sent_at = case when %(status)s = 'sent' then now() end,
-    context_status = case when %(status)s = 'sent' then 'pending' end,
+    context_status = %(context_status)s, context_payload = %(payload)s,
     updated_at = now()
-where history_id = %(history_id)s
-returning sent_at
-"""
-
-RECORD_CONTEXT = """
-update reactivation.client_reactivation_history
-set context_status = %(context_status)s, context_payload = %(payload)s, updated_at = now()
 where history_id = %(history_id)s
 """
 
@@ -204,15 +197,11 @@ def claim_and_record(
     Holdouts are claimed like everyone else (their virtual send starts the cooldown and the
     attribution window) and recorded as 'holdout'; a lost claim is recorded as 'skipped'.
     """
+    params = claim_params(
+        candidate.company_id, candidate.client_id, candidate.phone, cooldown_days, run_id
+    )
     with conn.transaction():
-        claim = claim_client(
-            conn,
-            company_id=candidate.company_id,
-            client_id=candidate.client_id,
-            phone=candidate.phone,
-            cooldown_days=cooldown_days,
-            run_id=run_id,
-        )
+        claim = claim_within(conn, params)
         if not claim.won:
             status = "skipped"
         else:
@@ -269,30 +258,35 @@ def reserve_send_slot(
 
 
 def record_delivery(
-    conn: psycopg.Connection, history_id: int, claim: Claim, status: str, message_id, error
+    conn: psycopg.Connection,
+    history_id: int,
+    claim: Claim,
+    status: str,
+    message_id: str | None,
+    error: str | None,
+    context_status: str | None = None,
+    context_payload: dict | None = None,
 ) -> None:
-    """The gateway's answer; a certain failure also releases the claim for a later run."""
+    """The gateway's answer (and, after a send, where the bot's context went), in one commit.
+
+    A certain failure also releases the claim for a later run. Until this commits the row reads
+    'claimed' with its send stamp, which recovery turns into 'unknown': never a second send.
+    """
+    payload = json.dumps(context_payload, ensure_ascii=False) if context_payload else None
     with conn.transaction():
         conn.execute(
             RECORD_DELIVERY,
-            {"history_id": history_id, "status": status, "message_id": message_id, "error": error},
+            {
+                "history_id": history_id,
+                "status": status,
+                "message_id": message_id,
+                "error": error,
+                "context_status": context_status,
+                "payload": payload,
+            },
         )
         if status == "failed":
             release_claim(conn, claim)
-
-
-def record_context(
-    conn: psycopg.Connection, history_id: int, context_status: str, payload: dict
-) -> None:
-    with conn.transaction():
-        conn.execute(
-            RECORD_CONTEXT,
-            {
-                "history_id": history_id,
-                "context_status": context_status,
-                "payload": json.dumps(payload, ensure_ascii=False),
-            },
-        )
 
 
 def skip(

@@ -4,6 +4,7 @@ talk to them, and each can be told to fail: 429 with or without retryDelay, 500,
 """
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -45,6 +46,11 @@ class FakeService:
 def _serve(service: FakeService, answer: Callable[[FakeService, str, dict], tuple[int, object]]):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            super().setup()
+            # Headers and body go out as two writes; without this, delayed ACKs add 40 ms.
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
