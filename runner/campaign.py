@@ -158,11 +158,11 @@ def run_campaign(outreach: Outreach, request: CampaignRequest) -> RunSummary:
         summary.status = {"breaker": "aborted", "signal": "interrupted"}.get(
             stop.reason, "completed"
         )
-    except Exception as error:
+    except Exception as error:  # recorded and alerted; the next salon of a nightly still runs
+        log.exception("campaign run %s of salon %s failed", run_id, salon.company_id)
         summary.status, summary.stop_reason = "failed", "error"
         summary.errors.append({"error": f"{type(error).__name__}: {error}"[:500]})
         alert(f"campaign run {run_id} of salon {salon.company_id} failed: {error}")
-        raise
     finally:
         _alert_on_failure_rate(summary)
         history.finish_run(

@@ -144,14 +144,8 @@ def _run_salons(settings, services, company_ids, limit, live, test_phone, stop, 
                 break
             salon = load_salon(conn, company_id)
             request = CampaignRequest(salon, limit=limit, live=live, test_phone=test_phone)
-            try:
-                summaries.append(run_campaign(outreach, request))
-            except Exception as error:  # one salon's failure must not stop the others
-                log.exception("salon %s failed", company_id)
-                if len(company_ids) == 1:
-                    raise JobFailed(
-                        f"the campaign of salon {company_id} failed: {error}"
-                    ) from error
+            # A salon's failure is recorded in its run and alerted; the next salon still runs.
+            summaries.append(run_campaign(outreach, request))
     return summaries
 
 

@@ -14,7 +14,11 @@ from tests.fakes import Behaviour, fake_gateway, sent_messages
 from tests.support import PROJECT_ROOT, run_cli, service_environment
 
 ALWAYS = {"REACTIVATION_SEND_WINDOW": "00:00-24:00", "REACTIVATION_SEND_DAYS": "mon-sun"}
-NO_PACING = {"REACTIVATION_MIN_GAP_SECONDS": "0", "GEMINI_API_KEY": ""}
+NO_PACING = {
+    "REACTIVATION_MIN_GAP_SECONDS": "0",
+    "REACTIVATION_HOURLY_CAP": "1000",
+    "GEMINI_API_KEY": "",
+}
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from runner.connections import connect
 from runner.synthetic.generate import GenerationPlan, generate_data
 from tests.campaign_support import campaign_settings, outreach, run_once
 from tests.fakes import fake_gateway, sent_messages
-from tests.support import build_pipeline
+from tests.support import build_pipeline, run_cli, service_environment
 
 
 def test_history_of_a_live_run_flows_back_into_the_next_build(database, conn, services):
@@ -49,3 +49,35 @@ def test_history_of_a_live_run_flows_back_into_the_next_build(database, conn, se
         (company_id,),
     ).fetchone()
     assert recorded == due
+
+
+def test_nightly_builds_then_runs_every_active_salon(database, conn, services):
+    plan = GenerationPlan(3, 80, 2.0, 9, datetime.now(UTC).replace(microsecond=0))
+    with connect(database, autocommit=True) as setup:
+        generate_data(setup, plan)
+        inactive = setup.execute("select max(id) from public.companies").fetchone()[0]
+        setup.execute("update public.companies set is_active = false where id = %s", (inactive,))
+
+    with fake_gateway() as gateway:
+        env = service_environment(database, services.redis_url) | {
+            "WHATSAPP_API_URL": gateway.url,
+            "REACTIVATION_SEND_WINDOW": "00:00-24:00",
+            "REACTIVATION_SEND_DAYS": "mon-sun",
+            "REACTIVATION_MIN_GAP_SECONDS": "0",
+            "REACTIVATION_HOURLY_CAP": "1000",
+            "REACTIVATION_DAILY_CAP": "1000",
+            "GEMINI_API_KEY": "",
+        }
+        result = run_cli("nightly", "--live", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "dbt build succeeded" in result.stderr
+    runs = conn.execute(
+        "select company_id, status from reactivation.campaign_runs order by company_id"
+    ).fetchall()
+    assert len(runs) == 2 and {status for _, status in runs} == {"completed"}
+    assert inactive not in {company for company, _ in runs}
+    (sent,) = conn.execute(
+        "select count(*) from reactivation.client_reactivation_history where status = 'sent'"
+    ).fetchone()
+    assert sent == len(sent_messages(gateway)) > 0
