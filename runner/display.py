@@ -75,27 +75,40 @@ _COLUMNS = (
 )
 
 
+def summary_rows(s: RunSummary) -> list[str]:
+    c = s.counts
+    return [
+        str(s.company_id),
+        str(s.run_id),
+        s.status,
+        str(c["candidates"]),
+        str(c["sent"] if s.live else c["would_send"]),
+        str(c["held_out"] if s.live else c["would_hold_out"]),
+        str(c["skipped"]),
+        str(c["failed"]),
+        str(c["unknown"]),
+        f"{c['source_ai']}/{c['source_template']}",
+        f"{c['context_saved']}/{c['context_parked']}",
+        s.stop_reason or "",
+    ]
+
+
 def summary_table(summaries: list[RunSummary]) -> Table:
+    """One column per salon for a few salons (fits a terminal), one row per salon for many."""
     dry = any(not s.live for s in summaries)
     table = Table(title="Campaign summary" + (" (dry run: what would be sent)" if dry else ""))
+    rows = [summary_rows(s) for s in summaries]
+    if len(summaries) <= 4:
+        table.add_column("")
+        for row in rows:
+            table.add_column(f"salon {row[0]}", justify="right")
+        for index, label in enumerate(_COLUMNS[1:], start=1):
+            table.add_row(label, *(row[index] for row in rows))
+        return table
     for column in _COLUMNS:
         table.add_column(column, justify="left" if column in ("status", "stopped by") else "right")
-    for s in summaries:
-        c = s.counts
-        table.add_row(
-            str(s.company_id),
-            str(s.run_id),
-            s.status,
-            str(c["candidates"]),
-            str(c["sent"] if s.live else c["would_send"]),
-            str(c["held_out"] if s.live else c["would_hold_out"]),
-            str(c["skipped"]),
-            str(c["failed"]),
-            str(c["unknown"]),
-            f"{c['source_ai']}/{c['source_template']}",
-            f"{c['context_saved']}/{c['context_parked']}",
-            s.stop_reason or "",
-        )
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

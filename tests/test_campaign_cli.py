@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.campaign_support import COMPANY, add_candidates, history_rows, prepare_salon
-from tests.fakes import Behaviour, fake_gateway, sent_messages
+from tests.fakes import Behaviour, fake_gateway, fake_gemini, sent_messages
 from tests.support import PROJECT_ROOT, run_cli, service_environment
 
 ALWAYS = {"REACTIVATION_SEND_WINDOW": "00:00-24:00", "REACTIVATION_SEND_DAYS": "mon-sun"}
@@ -181,3 +181,18 @@ def test_contexts_replay_reports_what_it_did(salon_db, services):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("contexts replayed: 0")
+
+
+def test_a_verbose_dry_run_with_gemini_shows_ai_messages_and_never_the_key(salon_db, services):
+    database, _ = salon_db
+    secret = "AIza-secret-test-key-123"
+
+    with fake_gemini() as gemini:
+        env = _env(database, services, GEMINI_API_KEY=secret, GEMINI_BASE_URL=gemini.url)
+        result = run_cli("-v", "run", "--company", str(COMPANY), env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert len(gemini.requests) == 1
+    assert "[waterfall_ai] (ai)" in result.stdout
+    assert secret not in result.stdout + result.stderr
+    assert "79162300001" not in result.stdout + result.stderr
