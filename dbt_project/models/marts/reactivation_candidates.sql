@@ -33,7 +33,7 @@ history as (
 ),
 
 opt_outs as (
-    select * from {{ ref('stg_reactivation__opt_outs') }}
+    select * from {{ ref('int_opt_outs_unioned') }}
 ),
 
 arms as (

@@ -18,6 +18,7 @@ renamed as (
         history.interval_days,
         history.claimed_at,
         history.sent_at,
+        history.updated_at,
         -- The moment the client was (or, for the holdout, would have been) contacted.
         coalesce(history.sent_at, history.claimed_at) as contacted_at
     from history

@@ -1,0 +1,115 @@
+{{ config(materialized="view") }}
+
+{#-
+    One row per booking made by a client the runner has contacted (or held out): YClients
+    records (not deleted) and bot bookings (not cancelled) that are not also a record. Carries
+    when the booking was created - what attribution compares with the message - whether the
+    visit happened, and its revenue. Only contacted clients are kept: this stays small.
+-#}
+
+with history as (
+    select * from {{ ref('stg_reactivation__history') }}
+),
+
+clients as (
+    select * from {{ ref('stg_yclients__clients') }}
+),
+
+records as (
+    select * from {{ ref('stg_yclients__records') }}
+),
+
+record_services as (
+    select * from {{ ref('stg_yclients__record_services') }}
+),
+
+bot_bookings as (
+    select * from {{ ref('stg_yclients__bookings') }}
+),
+
+contacted_clients as (
+    select distinct
+        history.company_id,
+        history.client_id
+    from history
+    where history.status in ('sent', 'holdout')
+),
+
+client_ids as (
+    select
+        contacted_clients.company_id,
+        contacted_clients.client_id,
+        min(clients.yclients_client_id) as yclients_client_id
+    from contacted_clients
+    inner join clients
+        on
+            contacted_clients.company_id = clients.company_id
+            and contacted_clients.client_id = clients.client_id
+    group by contacted_clients.company_id, contacted_clients.client_id
+),
+
+record_revenue as (
+    select
+        record_services.company_id,
+        record_services.record_id,
+        sum(record_services.cost) as revenue
+    from record_services
+    group by record_services.company_id, record_services.record_id
+),
+
+from_records as (
+    select
+        client_ids.company_id,
+        client_ids.client_id,
+        'yclients' as booking_source,
+        records.record_id as booking_id,
+        coalesce(record_revenue.revenue, 0)::numeric(12, 2) as revenue,
+        (records.attendance = 1) as is_visit,
+        records.created_at as booking_created_at,
+        records.started_at as starts_at,
+        records.staged_at
+    from records
+    inner join client_ids
+        on
+            records.company_id = client_ids.company_id
+            and records.client_id = client_ids.yclients_client_id
+    left join record_revenue
+        on
+            records.company_id = record_revenue.company_id
+            and records.record_id = record_revenue.record_id
+    where not records.is_deleted and records.created_at is not null
+),
+
+from_bot as (
+    select
+        bot_bookings.company_id,
+        bot_bookings.client_id,
+        'bot' as booking_source,
+        bot_bookings.booking_id,
+        coalesce(bot_bookings.cost, 0)::numeric(12, 2) as revenue,
+        (bot_bookings.status = 'completed') as is_visit,
+        bot_bookings.created_at as booking_created_at,
+        bot_bookings.starts_at,
+        bot_bookings.staged_at
+    from bot_bookings
+    inner join contacted_clients
+        on
+            bot_bookings.company_id = contacted_clients.company_id
+            and bot_bookings.client_id = contacted_clients.client_id
+    where
+        bot_bookings.status <> 'cancelled'
+        and not exists (
+            select 1 from records
+            where
+                records.company_id = bot_bookings.company_id
+                and records.record_id = bot_bookings.booking_id
+        )
+),
+
+unioned as (
+    select * from from_records
+    union all
+    select * from from_bot
+)
+
+select * from unioned

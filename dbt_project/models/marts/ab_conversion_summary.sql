@@ -1,0 +1,106 @@
+{#-
+    One row per salon and arm, plus one row per arm with company_id null for all salons pooled:
+    clients measured, conversions, the conversion rate with its 95 % Wilson interval, the uplift
+    over the holdout of the same scope with its 95 % interval and two-sided p-value (pooled
+    two-proportion z-test), and the reply rate. Small samples are labelled, never hidden.
+    Pooled rows add the salons' clients together.
+-#}
+
+with outcomes as (
+    select * from {{ ref('reactivation_outcomes') }}
+),
+
+counted as (
+    select
+        outcomes.company_id,
+        outcomes.arm,
+        count(*) as n,
+        count(*) filter (where outcomes.converted) as conversions,
+        count(*) filter (where outcomes.visited) as visits,
+        count(*) filter (where outcomes.replied) as replies,
+        count(*) filter (where outcomes.status = 'sent') as messages_sent,
+        count(*) filter (where not outcomes.is_window_closed) as windows_open,
+        coalesce(sum(outcomes.revenue), 0) as revenue
+    from outcomes
+    group by grouping sets ((outcomes.company_id, outcomes.arm), (outcomes.arm))
+),
+
+with_holdout as (
+    select
+        counted.*,
+        holdout.n as holdout_n,
+        holdout.conversions as holdout_conversions
+    from counted
+    left join counted as holdout
+        on
+            counted.company_id is not distinct from holdout.company_id
+            and holdout.arm = 'holdout'
+),
+
+rated as (
+    select
+        with_holdout.*,
+        with_holdout.conversions::float8 / with_holdout.n as conversion_rate,
+        with_holdout.holdout_conversions::float8
+        / nullif(with_holdout.holdout_n, 0) as holdout_rate
+    from with_holdout
+),
+
+compared as (
+    -- Each arm against the holdout of the same scope (salon, or all salons pooled).
+    select
+        rated.*,
+        case
+            when rated.arm <> 'holdout' and rated.holdout_n > 0 then
+                rated.conversion_rate - rated.holdout_rate
+        end as uplift,
+        case
+            when rated.arm <> 'holdout' and rated.holdout_n > 0 then
+            {{ difference_standard_error(
+                'rated.conversion_rate', 'rated.n', 'rated.holdout_rate', 'rated.holdout_n'
+            ) }}
+        end as uplift_standard_error,
+        case
+            when rated.arm <> 'holdout' and rated.holdout_n > 0 then
+            {{ two_proportion_p_value(
+                'rated.conversions', 'rated.n', 'rated.holdout_conversions', 'rated.holdout_n'
+            ) }}
+        end as uplift_p_value
+    from rated
+),
+
+final as (
+    select
+        compared.company_id,
+        compared.arm,
+        case
+            when
+                compared.n < {{ var('small_sample_size') }}
+                or coalesce(compared.holdout_n, 0) < {{ var('small_sample_size') }}
+                then 'small sample: indicative only'
+        end as sample_note,
+        compared.n,
+        compared.conversions,
+        compared.visits,
+        compared.messages_sent,
+        compared.replies,
+        compared.windows_open,
+        compared.revenue::numeric(14, 2) as revenue,
+        round(compared.conversion_rate::numeric, 4) as conversion_rate,
+        round(({{ wilson_bound('compared.conversions', 'compared.n', '-') }})::numeric, 4)
+            as ci_low,
+        round(({{ wilson_bound('compared.conversions', 'compared.n', '+') }})::numeric, 4)
+            as ci_high,
+        round(compared.uplift::numeric, 4) as uplift_vs_holdout,
+        round((compared.uplift - {{ z95() }} * compared.uplift_standard_error)::numeric, 4)
+            as uplift_ci_low,
+        round((compared.uplift + {{ z95() }} * compared.uplift_standard_error)::numeric, 4)
+            as uplift_ci_high,
+        round(compared.uplift_p_value::numeric, 6) as p_value,
+        round((compared.replies::float8 / nullif(compared.messages_sent, 0))::numeric, 4)
+            as reply_rate,
+        compared.company_id is null as is_pooled
+    from compared
+)
+
+select * from final
