@@ -6,15 +6,18 @@ Exit codes: 0 success, 1 the job failed, 2 bad usage or configuration.
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
 from runner import demo, workflows
 from runner.config import load_settings
-from runner.display import CampaignDisplay, print_summary
+from runner.display import CampaignDisplay, print_report, print_summary
 from runner.doctor import run_checks
 from runner.errors import ConfigurationError, JobFailed
 from runner.phones import mask_phone, normalize_phone
+from runner.report import as_csv, as_json
+from runner.report_html import render_html
 from runner.synthetic.generate import GenerationPlan
 
 EXIT_FAILED = 1
@@ -34,12 +37,6 @@ class _ReactivateGroup(click.Group):
         except JobFailed as error:
             click.echo(f"failed: {error}", err=True)
             ctx.exit(EXIT_FAILED)
-
-
-def _not_yet(capability: str, issue: int) -> None:
-    raise ConfigurationError(
-        f"{capability} is not built yet (planned in issue #{issue}); nothing was done"
-    )
 
 
 company_option = click.option(
@@ -211,7 +208,7 @@ def _exit_for(summaries) -> None:
 
 
 @cli.command()
-@click.option("--company", "company_id", type=int, help="One salon (default: all, pooled too).")
+@click.option("--company", "company_id", type=int, help="One salon (default: all salons pooled).")
 @click.option(
     "--format",
     "output_format",
@@ -222,17 +219,35 @@ def _exit_for(summaries) -> None:
 @click.option(
     "--html",
     "html_file",
-    type=click.Path(dir_okay=False),
-    help="Also write a self-contained HTML report here.",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write a self-contained HTML page here.",
 )
-def report(company_id: int | None, output_format: str, html_file: str | None) -> None:
-    """A/B conversion report: each arm against the holdout.
+@click.option(
+    "--lang",
+    type=click.Choice(["ru", "en"]),
+    default="ru",
+    show_default=True,
+    help="Language of the table and the HTML page.",
+)
+def report(company_id: int | None, output_format: str, html_file: str | None, lang: str) -> None:
+    """A/B conversion report: each arm against the holdout, with 95% intervals.
 
     \b
-    Example:
-      reactivate report --format csv > ab.csv
+    Examples:
+      reactivate report
+      reactivate report --company 962302 --format csv > ab.csv
+      reactivate report --html report.html --lang en
     """
-    _not_yet("the A/B report", 5)
+    loaded = workflows.load_ab_report(load_settings(), company_id)
+    if output_format == "json":
+        click.echo(as_json(loaded))
+    elif output_format == "csv":
+        click.echo(as_csv(loaded), nl=False)
+    else:
+        print_report(loaded, lang)
+    if html_file:
+        Path(html_file).write_text(render_html(loaded, lang), encoding="utf-8")
+        click.echo(f"HTML report written to {html_file}", err=True)
 
 
 @cli.group()

@@ -1,19 +1,42 @@
-"""`reactivate demo`: the product on embedded services, from an empty machine.
+"""`reactivate demo`: the whole product on embedded services, from an empty machine.
 
-Starts the embedded servers, migrates, generates a small data set, builds the dbt pipeline and
-shows today's candidates; the campaign and the report join the loop as they are built.
+Embedded Postgres and Redis → migrate → a few synthetic salons → build → a live campaign for
+every salon (to a local message sink unless WHATSAPP_API_URL is set; contexts into the real
+Redis) → two simulated weeks in which clients reply and book back → build → the A/B report,
+on screen and as an HTML page. Running it again starts the demo world afresh.
 """
 
+import threading
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
-from runner.config import Settings
+from runner.candidates import active_salons
+from runner.config import Settings, parse_send_days, parse_send_window
 from runner.connections import connect, open_services
+from runner.demo_gateway import message_sink
+from runner.display import print_report, print_summary
 from runner.migrations import migrate
+from runner.phones import mask_phone
+from runner.report import load_report
+from runner.report_html import render_html
+from runner.simulation import simulate_following_weeks
 from runner.synthetic.generate import GenerationPlan, generate_data
-from runner.workflows import build_on, describe_build, describe_generation
+from runner.workflows import build_on, describe_build, describe_generation, run_salons
 
-DEMO_PLAN = {"companies": 3, "clients_per_company": 300, "years": 2.0, "seed": 42}
+DEMO_PLAN = {"companies": 3, "clients_per_company": 400, "years": 2.0, "seed": 42}
+REPORT_FILE = Path("reactivation-demo-report.html")
+
+# Only ever run after generate-data accepted the database as synthetic: wipes the demo's
+# campaign history and marts so a second demo starts from the same place as the first.
+RESET_DEMO_WORLD = """
+drop schema if exists analytics cascade;
+drop table if exists public.messages;
+truncate reactivation.client_contact_claims, reactivation.client_reactivation_history,
+    reactivation.campaign_runs, reactivation.opt_outs restart identity cascade
+"""
 
 _CANDIDATES = """
 select k.company_id, count(*) as candidates,
@@ -42,27 +65,92 @@ order by c.id
 
 
 def run_demo(settings: Settings, echo: Callable[[str], None]) -> None:
-    with open_services(settings, allow_embedded=True) as services:
+    with ExitStack() as stack:
+        services = stack.enter_context(open_services(settings, allow_embedded=True))
         where = "embedded" if services.embedded else "configured"
         echo(f"Postgres ({where}): {services.postgres.host} database {services.postgres.dbname}")
         echo(f"Redis ({where}): {services.redis_url}")
-        with connect(services.postgres) as conn:
-            applied = migrate(conn)
-            echo(f"schema reactivation: {len(applied)} migration(s) applied")
-            plan = GenerationPlan(as_of=datetime.now(UTC).replace(microsecond=0), **DEMO_PLAN)
-            echo(describe_generation(generate_data(conn, plan)))
-            for company_id, name, timezone, services_count, clients, rows in conn.execute(_CREATED):
-                echo(
-                    f"  {company_id} {name} ({timezone}): {services_count} services, "
-                    f"{clients} clients, {rows} cache rows"
-                )
-            echo(describe_build(build_on(services.postgres)))
-            for company_id, candidates, held_out, tiers in conn.execute(_CANDIDATES):
-                echo(
-                    f"  {company_id}: {candidates} clients due today ({held_out} held out);"
-                    f" intervals from: {tiers}"
-                )
-            echo("Top candidates and why:")
-            for company_id, name, arm, reason in conn.execute(_SAMPLE_REASONS):
-                echo(f"  {company_id} {name or '(без имени)'} [{arm}]: {reason}")
-    echo("Sending, the bot's context and the A/B report arrive with the next issues.")
+        conn = stack.enter_context(connect(services.postgres))
+        applied = migrate(conn)
+        echo(f"schema reactivation: {len(applied)} migration(s) applied")
+
+        echo("\n== 1. Salon data (synthetic YClients records in the bot's cache)")
+        plan = GenerationPlan(as_of=datetime.now(UTC).replace(microsecond=0), **DEMO_PLAN)
+        echo(describe_generation(generate_data(conn, plan)))
+        conn.execute(RESET_DEMO_WORLD)
+        for company_id, name, timezone, services_count, clients, rows in conn.execute(_CREATED):
+            echo(
+                f"  {company_id} {name} ({timezone}): {services_count} services, "
+                f"{clients} clients, {rows} cache rows"
+            )
+
+        echo("\n== 2. Build: visits, return intervals, today's candidates")
+        echo(describe_build(build_on(services.postgres)))
+        for company_id, candidates, held_out, tiers in conn.execute(_CANDIDATES):
+            echo(
+                f"  {company_id}: {candidates} clients due today ({held_out} held out);"
+                f" intervals from: {tiers}"
+            )
+        echo("Top candidates and why:")
+        for company_id, name, arm, reason in conn.execute(_SAMPLE_REASONS):
+            echo(f"  {company_id} {name or '(без имени)'} [{arm}]: {reason}")
+        conn.commit()
+
+        echo("\n== 3. Live campaign for every salon")
+        campaign_settings = _demo_campaign_settings(settings)
+        if settings.whatsapp_api_url:
+            echo(f"Sending through the gateway at WHATSAPP_API_URL={settings.whatsapp_api_url}")
+            sink = None
+        else:
+            sink = stack.enter_context(message_sink())
+            campaign_settings = replace(campaign_settings, whatsapp_api_url=sink.url)
+            echo(
+                "WHATSAPP_API_URL is not set: messages go to a local sink that records them "
+                "(nothing reaches WhatsApp); dialog contexts go to the real Redis."
+            )
+        echo(
+            "Demo settings: sending hours, caps and pacing are lifted so the run finishes now; "
+            + (
+                "Gemini writes the AI arm."
+                if settings.gemini_api_key
+                else "no GEMINI_API_KEY, so every arm uses templates (reason no_api_key)."
+            )
+        )
+        with connect(services.postgres, autocommit=True) as reader:
+            salons = active_salons(reader)
+        summaries = run_salons(
+            campaign_settings, services, salons, live=True, stop=threading.Event()
+        )
+        print_summary(summaries)
+        if sink is not None:
+            echo("Sample messages:")
+            for message in sink.messages[:4]:
+                echo(f"  {mask_phone(message['phone'])}: {message['message']}")
+
+        echo("\n== 4. Two weeks later (simulated): replies and bookings reach the bot's tables")
+        weeks = simulate_following_weeks(conn, seed=DEMO_PLAN["seed"])
+        echo(
+            f"  {weeks.bookings} bookings written to the cache, {weeks.replies} replies "
+            f"({weeks.stop_replies} asking us to stop) in the bot's message log"
+        )
+        outcome = build_on(services.postgres, dbt_vars={"as_of": weeks.until.isoformat()})
+        echo(describe_build(outcome))
+
+        echo("\n== 5. The A/B report")
+        with connect(services.postgres, autocommit=True) as reader:
+            report = load_report(reader, None)
+        print_report(report, "en")
+        REPORT_FILE.write_text(render_html(report, "ru"), encoding="utf-8")
+        echo(f"\nHTML report (Russian, for the salon owner): {REPORT_FILE.resolve()}")
+        echo("Next: `reactivate report --lang ru`, or query analytics.ab_conversion_summary.")
+
+
+def _demo_campaign_settings(settings: Settings) -> Settings:
+    return replace(
+        settings,
+        send_window=parse_send_window("00:00-24:00"),
+        send_days=parse_send_days("mon-sun"),
+        min_gap_seconds=0.0,
+        daily_cap=10_000,
+        hourly_cap=10_000,
+    )

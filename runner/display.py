@@ -9,6 +9,7 @@ from rich.table import Table
 
 from runner.campaign import ClientOutcome, RunSummary
 from runner.phones import mask_phone
+from runner.report import LABELS, Report, explanations, table_rows
 
 _FINAL = {"sent", "holdout", "skipped", "failed", "unknown", "would_send", "would_hold_out"}
 
@@ -125,3 +126,27 @@ def print_summary(summaries: list[RunSummary]) -> None:
             listed = ", ".join(f"{k}={v}" for k, v in sorted(reasons.items()))
             console.print(f"salon {s.company_id}: {listed}", markup=False)
     console.print(summary_table(summaries))
+
+
+def print_report(report: Report, lang: str) -> None:
+    console = Console(file=sys.stdout, highlight=False)
+    if not console.is_terminal:
+        console = Console(file=sys.stdout, highlight=False, width=160)
+    words = LABELS[lang]
+    scope = (
+        words["scope_all"]
+        if report.company_id is None
+        else words["scope_one"].format(company=report.company_id)
+    )
+    if not report.summary:
+        console.print(words["empty"], markup=False)
+        return
+    header, rows = table_rows(report, lang)
+    table = Table(title=f"{words['title']} — {scope}")
+    for index, column in enumerate(header):
+        table.add_column(column, justify="left" if index in (0, len(header) - 1) else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    for line in explanations(report, lang):
+        console.print(line, markup=False)

@@ -41,3 +41,25 @@ def record_opt_out(
             {"company_id": company_id, "phone": phone, "reason": reason, "source": source},
         ).fetchone()
     return OptOut(company_id, phone, is_new)
+
+
+# Replies asking us to stop (classified by the last build) become opt-outs here, so every
+# claim - which reads this table live - respects them, not only the next candidate mart.
+SYNC_REPLY_OPT_OUTS = """
+insert into reactivation.opt_outs (company_id, phone, reason, source, created_at)
+select distinct on (replies.company_id, replies.phone)
+    replies.company_id, replies.phone, left(replies.content, 200), 'reply', replies.replied_at
+from analytics.int_replies_classified as replies
+where replies.is_opt_out
+order by replies.company_id, replies.phone, replies.replied_at
+on conflict (company_id, phone) do nothing
+"""
+
+
+def sync_reply_opt_outs(conn: psycopg.Connection) -> int:
+    """Record stop replies as opt-outs; 0 when no build has classified replies yet."""
+    try:
+        with conn.transaction():
+            return conn.execute(SYNC_REPLY_OPT_OUTS).rowcount
+    except psycopg.errors.UndefinedTable:
+        return 0

@@ -14,7 +14,8 @@ from runner.contexts import ReplaySummary, replay_parked_contexts
 from runner.dbt import DbtOutcome, run_dbt
 from runner.errors import JobFailed
 from runner.migrations import migrate
-from runner.opt_outs import OptOut, record_opt_out
+from runner.opt_outs import OptOut, record_opt_out, sync_reply_opt_outs
+from runner.report import Report, load_report
 from runner.signals import stop_on_signals
 from runner.synthetic.generate import GenerationPlan, GenerationSummary, generate_data
 
@@ -102,8 +103,16 @@ def run_salon(
         open_services(settings, need_redis=needs_redis(settings, live)) as services,
         stop_on_signals() as stop,
     ):
-        return _run_salons(
-            settings, services, [company_id], limit, live, test_phone, stop, on_event, on_start
+        return run_salons(
+            settings,
+            services,
+            [company_id],
+            limit=limit,
+            live=live,
+            test_phone=test_phone,
+            stop=stop,
+            on_event=on_event,
+            on_start=on_start,
         )[0]
 
 
@@ -116,18 +125,34 @@ def nightly(settings: Settings, *, live: bool, quiet: bool = True, on_event=None
         outcome = build_on(services.postgres, quiet=quiet)  # raises JobFailed: nothing is sent
         with connect(services.postgres, autocommit=True) as conn:
             salons = active_salons(conn)
-        summaries = _run_salons(
-            settings, services, salons, None, live, None, stop, on_event, on_start
+        summaries = run_salons(
+            settings, services, salons, live=live, stop=stop, on_event=on_event, on_start=on_start
         )
         return outcome, summaries
 
 
-def _run_salons(settings, services, company_ids, limit, live, test_phone, stop, on_event, on_start):
+def run_salons(
+    settings: Settings,
+    services,
+    company_ids: list[int],
+    *,
+    live: bool,
+    stop,
+    limit: int | None = None,
+    test_phone: str | None = None,
+    on_event=None,
+    on_start=None,
+) -> list[RunSummary]:
+    """Campaigns for these salons, one after another, on one set of adapters."""
     configure_alerts(settings.sentry_dsn)
     summaries = []
     with campaign_adapters(settings, services, live=live) as adapters:
         conn = adapters["conn"]
         migrate(conn)  # the campaign writes columns the latest migrations add
+        if live:
+            synced = sync_reply_opt_outs(conn)
+            if synced:
+                log.warning("%d client(s) asked to stop in a reply: recorded as opt-outs", synced)
         check_mart_fresh(conn, settings.mart_max_age_hours, settings.mart_max_cache_lead_hours)
         outreach = Outreach(
             conn=conn,
@@ -156,3 +181,12 @@ def replay_contexts(settings: Settings) -> ReplaySummary:
         migrate(conn)
         store = context_store(settings, services, stack)
         return replay_parked_contexts(conn, store, settings.reply_window_hours)
+
+
+def load_ab_report(settings: Settings, company_id: int | None) -> Report:
+    """`reactivate report`: the A/B marts for one salon or all salons pooled."""
+    with (
+        open_services(settings, need_redis=False) as services,
+        connect(services.postgres, autocommit=True) as conn,
+    ):
+        return load_report(conn, company_id)

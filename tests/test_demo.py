@@ -1,23 +1,42 @@
-"""`reactivate demo` from nothing: embedded servers, schema, data, and a second run works."""
+"""`reactivate demo` from nothing: the whole loop on embedded services, and a second run works."""
+
+from html.parser import HTMLParser
 
 from runner.migrations import available_migrations
 from tests.support import run_cli, service_environment
 
 
-def test_demo_runs_on_embedded_services_twice(tmp_path):
+def test_demo_runs_the_whole_loop_on_embedded_services_twice(tmp_path):
     env = service_environment(None)
     env["REACTIVATION_EMBEDDED_DIR"] = str(tmp_path / "embedded")
+    env.pop("WHATSAPP_API_URL", None)
+    env.pop("GEMINI_API_KEY", None)
 
-    first = run_cli("demo", env=env)
-    second = run_cli("demo", env=env)
+    first = run_cli("demo", env=env, cwd=tmp_path)
+    second = run_cli("demo", env=env, cwd=tmp_path)
 
     assert first.returncode == 0, first.stderr
-    assert "Postgres (embedded)" in first.stdout
-    assert f"{len(available_migrations())} migration(s) applied" in first.stdout
-    assert "generated 3 salons" in first.stdout
-    assert "dbt build succeeded" in first.stdout
-    assert "clients due today" in first.stdout
-    assert "последний визит" in first.stdout
+    out = first.stdout
+    assert "Postgres (embedded)" in out
+    assert f"{len(available_migrations())} migration(s) applied" in out
+    assert "generated 3 salons" in out
+    assert "dbt build succeeded" in out
+    assert "clients due today" in out and "последний визит" in out
+    assert "WHATSAPP_API_URL is not set: messages go to a local sink" in out
+    assert "Campaign summary" in out and "Sample messages:" in out
+    assert "bookings written to the cache" in out
+    assert "Timed by rhythm, AI text" in out and "No message (holdout)" in out
+    page = (tmp_path / "reactivation-demo-report.html").read_text(encoding="utf-8")
+    parser = HTMLParser()
+    parser.feed(page)
+    assert "<svg" in page and "Без сообщения (контроль)" in page
+
     assert second.returncode == 0, second.stderr
     assert "0 migration(s) applied" in second.stdout
+    # A second demo starts the world afresh: the same campaign sizes, nobody "in cooldown".
+    assert _campaign_lines(first.stdout) == _campaign_lines(second.stdout)
     assert "Traceback" not in first.stderr + second.stderr
+
+
+def _campaign_lines(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if "│ sent" in line or "│ held out" in line]

@@ -1,0 +1,251 @@
+"""The measured loop: a live campaign, two simulated weeks, outcomes, the A/B marts, the report."""
+
+import json
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+
+from runner.claims import claim_client
+from runner.connections import connect
+from runner.opt_outs import sync_reply_opt_outs
+from runner.simulation import simulate_following_weeks
+from runner.synthetic.generate import GenerationPlan, generate_data
+from tests.campaign_support import campaign_settings, outreach, run_once
+from tests.fakes import fake_gateway
+from tests.support import build_pipeline, fresh_database, run_cli, service_environment
+
+LATE_RECORD_ID = 990_000_001
+
+
+@pytest.fixture(scope="module")
+def measured(services):
+    """Two salons: built, campaigned live, two weeks simulated, built again as of then."""
+    from datetime import UTC, datetime
+
+    plan = GenerationPlan(2, 250, 2.0, 21, datetime.now(UTC).replace(microsecond=0))
+    with fresh_database(services) as database, connect(database, autocommit=True) as conn:
+        generate_data(conn, plan)
+        build_pipeline(database)
+        companies = [c for (c,) in conn.execute("select id from public.companies order by id")]
+        with (
+            fake_gateway() as gateway,
+            outreach(
+                database, services.redis_url, settings=campaign_settings(), gateway_url=gateway.url
+            ) as out,
+        ):
+            for company_id in companies:
+                run_once(out, company_id=company_id)
+        weeks = simulate_following_weeks(conn, seed=3)
+        build_pipeline(database, as_of=weeks.until.isoformat())
+        yield database, conn, weeks
+
+
+def _one(conn, statement, params=None):
+    return conn.execute(statement, params).fetchone()
+
+
+def test_every_sent_or_held_out_row_has_one_outcome(measured):
+    _, conn, _ = measured
+
+    history, outcomes, converted = _one(
+        conn,
+        "select (select count(*) from reactivation.client_reactivation_history"
+        "        where status in ('sent', 'holdout')),"
+        " (select count(*) from analytics.reactivation_outcomes),"
+        " (select count(*) from analytics.reactivation_outcomes where converted)",
+    )
+    assert outcomes == history > 0
+    assert converted > 0
+
+
+def test_outcomes_match_the_simulated_bookings_inside_the_window(measured):
+    _, conn, weeks = measured
+    # The simulation wrote one record per booking, id 900_000_000 + history_id.
+    expected = {
+        history_id
+        for (history_id,) in conn.execute(
+            """
+            select r.record_id - 900000000
+            from analytics.stg_yclients__records r
+            join reactivation.client_reactivation_history h
+                on h.history_id = r.record_id - 900000000
+            where r.record_id between 900000000 and 990000000
+                and r.created_at <= coalesce(h.sent_at, h.claimed_at) + interval '7 days'
+            """
+        )
+    }
+    converted = {
+        history_id
+        for (history_id,) in conn.execute(
+            "select history_id from analytics.reactivation_outcomes where converted"
+        )
+    }
+    assert converted == expected
+    assert weeks.bookings >= len(expected)
+
+
+def test_the_summary_pools_salons_and_compares_each_arm_with_the_holdout(measured):
+    _, conn, _ = measured
+
+    rows = conn.execute(
+        "select company_id, arm, n, conversions, conversion_rate, ci_low, ci_high,"
+        " uplift_vs_holdout, p_value from analytics.ab_conversion_summary"
+    ).fetchall()
+    pooled = {row[1]: row[2:] for row in rows if row[0] is None}
+    per_salon = [row for row in rows if row[0] is not None]
+    assert set(pooled) == {"holdout", "control", "waterfall_template", "waterfall_ai"}
+    for arm, (n, conversions, *_rest) in pooled.items():
+        assert n == sum(r[2] for r in per_salon if r[1] == arm)
+        assert conversions == sum(r[3] for r in per_salon if r[1] == arm)
+    assert pooled["holdout"][5] is None  # no uplift of the holdout over itself
+    assert all(0 <= p <= 1 for (*_, p) in rows if p is not None)
+
+
+def test_a_late_arriving_record_converts_on_the_next_build(measured):
+    database, conn, weeks = measured
+    history_id, company_id, yclients_client_id, contacted_at = _one(
+        conn,
+        """
+        select o.history_id, o.company_id, c.yclients_client_id, o.sent_at
+        from analytics.reactivation_outcomes o
+        join public.clients c on c.id = o.client_id
+        where not o.converted and o.arm = 'holdout'
+        order by o.history_id limit 1
+        """,
+    )
+    created = contacted_at + timedelta(days=3)
+    record = {
+        "id": LATE_RECORD_ID,
+        "company_id": company_id,
+        "staff_id": 1,
+        "services": [],
+        "client": {"id": yclients_client_id, "name": "", "phone": ""},
+        "datetime": (created + timedelta(days=2)).isoformat(),
+        "create_date": created.isoformat(),
+        "last_change_date": created.isoformat(),
+        "attendance": 1,
+        "deleted": False,
+    }
+    # The bot's sync fetches it only days after the window closed.
+    conn.execute(
+        "insert into public.appointments_cache (company_id, cache_key, appointments, cached_at,"
+        " expires_at) values (%s, 'late-key', %s, %s, %s)",
+        (
+            company_id,
+            json.dumps([record]),
+            weeks.until + timedelta(days=1),
+            weeks.until + timedelta(days=30),
+        ),
+    )
+
+    build_pipeline(database, as_of=(weeks.until + timedelta(days=1)).isoformat())
+
+    converted, converted_at = _one(
+        conn,
+        "select converted, converted_at from analytics.reactivation_outcomes where history_id = %s",
+        (history_id,),
+    )
+    assert converted and converted_at == created
+
+
+def test_a_stop_reply_becomes_an_opt_out_every_claim_respects(measured):
+    _, conn, _ = measured
+    company_id, client_id, phone = _one(
+        conn,
+        """
+        select h.company_id, h.client_id, h.phone
+        from analytics.int_opt_outs_unioned o
+        join reactivation.client_reactivation_history h
+            on h.company_id = o.company_id and h.phone = o.phone
+        where o.opt_out_source = 'reply'
+        limit 1
+        """,
+    )
+    assert _one(
+        conn,
+        "select count(*) from analytics.reactivation_candidates where company_id = %s"
+        " and phone = %s",
+        (company_id, phone),
+    ) == (0,)
+
+    assert sync_reply_opt_outs(conn) > 0
+    conn.execute(
+        "delete from reactivation.client_contact_claims where company_id = %s and client_id = %s",
+        (company_id, client_id),
+    )
+    claim = claim_client(
+        conn, company_id=company_id, client_id=client_id, phone=phone, cooldown_days=30
+    )
+    assert claim.skip_reason == "opted_out"
+
+
+def test_replies_are_measured_with_their_class(measured):
+    _, conn, _ = measured
+
+    classes = dict(
+        conn.execute(
+            "select reply_class, count(*) from analytics.reactivation_outcomes"
+            " where replied group by 1"
+        ).fetchall()
+    )
+    assert classes.get("positive", 0) > 0 and classes.get("negative", 0) > 0
+    (reply_rate,) = _one(
+        conn,
+        "select reply_rate from analytics.ab_conversion_summary"
+        " where company_id is null and arm = 'waterfall_ai'",
+    )
+    assert 0 < reply_rate < 1
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.bars, self.points, self.text = [], {}, {}, []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        if tag == "rect" and attributes.get("class") == "bar":
+            self.bars[attributes["data-arm"]] = float(attributes["data-rate"])
+        if tag == "circle" and attributes.get("class") == "uplift":
+            self.points[attributes["data-arm"]] = float(attributes["data-uplift"])
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_the_report_command_writes_json_csv_and_a_self_contained_html_page(
+    measured, services, tmp_path
+):
+    database, conn, _ = measured
+    env = service_environment(database)
+    page = tmp_path / "report.html"
+
+    as_json = run_cli("report", "--format", "json", env=env)
+    as_csv = run_cli("report", "--format", "csv", env=env)
+    as_table = run_cli("report", "--lang", "en", "--html", str(page), env=env)
+
+    assert as_json.returncode == as_csv.returncode == as_table.returncode == 0, as_table.stderr
+    summary = {row["arm"]: row for row in json.loads(as_json.stdout)["summary"]}
+    assert set(summary) == {"holdout", "control", "waterfall_template", "waterfall_ai"}
+    assert as_csv.stdout.splitlines()[0].startswith("company_id,arm,n,conversions")
+    assert len(as_csv.stdout.splitlines()) == 5
+    assert "Timed by rhythm, AI text" in as_table.stdout
+
+    parsed = _Page()
+    parsed.feed(page.read_text(encoding="utf-8"))
+    assert {tag for tag, _ in parsed.tags}.isdisjoint({"script", "link", "img", "iframe"})
+    assert parsed.bars == pytest.approx(
+        {arm: row["conversion_rate"] for arm, row in summary.items()}
+    )
+    assert set(parsed.points) == {"control", "waterfall_template", "waterfall_ai"}
+    assert parsed.points["waterfall_ai"] == pytest.approx(
+        summary["waterfall_ai"]["uplift_vs_holdout"]
+    )
+    text = " ".join(parsed.text)
+    assert "Reactivation" in text and "Recent campaign runs" in text
+    ai = summary["waterfall_ai"]
+    assert f"{ai['conversion_rate'] * 100:.1f}%" in text
+    runs = _one(conn, "select count(*) from reactivation.campaign_runs where is_live")[0]
+    assert sum(1 for tag, a in parsed.tags if tag == "tr") >= runs
