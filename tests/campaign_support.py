@@ -159,3 +159,16 @@ def history_rows(conn, columns="client_id, status") -> list[tuple]:
     return conn.execute(
         f"select {columns} from reactivation.client_reactivation_history order by history_id"
     ).fetchall()
+
+
+def live_run(database, services, gateway, *, gemini=None, settings=None, **kwargs):
+    """One live campaign of the default salon through these local servers."""
+    with outreach(
+        database,
+        services.redis_url,
+        settings=settings or campaign_settings(),
+        gateway_url=gateway.url,
+        gemini_url=gemini.url if gemini else None,
+        **kwargs,
+    ) as out:
+        return run_once(out)

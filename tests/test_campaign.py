@@ -18,6 +18,7 @@ from tests.campaign_support import (
     add_candidates,
     campaign_settings,
     history_rows,
+    live_run,
     outreach,
     prepare_salon,
     run_once,
@@ -64,13 +65,8 @@ def test_a_live_run_sends_each_client_once_records_holdouts_and_leaves_context(
     redis_conn.hset(f"dialog:{COMPANY}:whatsapp:{phone}", mapping={"selection": '{"x": 1}'})
     redis_conn.expire(f"dialog:{COMPANY}:whatsapp:{phone}", 3600)
 
-    with (
-        fake_gateway() as gateway,
-        outreach(
-            database, services.redis_url, settings=campaign_settings(), gateway_url=gateway.url
-        ) as out,
-    ):
-        summary = run_once(out)
+    with fake_gateway() as gateway:
+        summary = live_run(database, services, gateway)
 
     sent = sent_messages(gateway)
     assert len(sent) == 6 and len({m["phone"] for m in sent}) == 6
@@ -106,13 +102,8 @@ def test_a_longer_ttl_on_the_dialog_is_never_shortened(salon_db, services, redis
     redis_conn.hset(key, mapping={"state": "booking"})
     redis_conn.expire(key, 10 * 24 * 3600)
 
-    with (
-        fake_gateway() as gateway,
-        outreach(
-            database, services.redis_url, settings=campaign_settings(), gateway_url=gateway.url
-        ) as out,
-    ):
-        run_once(out)
+    with fake_gateway() as gateway:
+        live_run(database, services, gateway)
 
     assert redis_conn.ttl(key) > 9 * 24 * 3600
 
@@ -170,13 +161,8 @@ def test_a_client_who_booked_or_opted_out_since_the_build_is_skipped_with_a_reas
     )
     record_opt_out(conn, COMPANY, "+7 916 230-00-02", "просил не писать")
 
-    with (
-        fake_gateway() as gateway,
-        outreach(
-            database, services.redis_url, settings=campaign_settings(), gateway_url=gateway.url
-        ) as out,
-    ):
-        summary = run_once(out)
+    with fake_gateway() as gateway:
+        summary = live_run(database, services, gateway)
 
     assert [m["phone"] for m in sent_messages(gateway)] == ["79162300003"]
     assert summary.counts["skipped_booked_ahead"] == 1
@@ -236,11 +222,8 @@ def test_consecutive_gateway_failures_abort_the_run_and_leave_the_rest_untouched
     add_candidates(conn, 10)
     settings = campaign_settings(breaker_failures=3)
 
-    with (
-        fake_gateway(Behaviour(status=500)) as gateway,
-        outreach(database, services.redis_url, settings=settings, gateway_url=gateway.url) as out,
-    ):
-        summary = run_once(out)
+    with fake_gateway(Behaviour(status=500)) as gateway:
+        summary = live_run(database, services, gateway, settings=settings)
 
     assert summary.status == "aborted" and summary.stop_reason == "breaker"
     assert len(sent_messages(gateway)) == 3
@@ -279,11 +262,8 @@ def test_a_restart_after_a_crash_between_send_and_record_never_resends(salon_db,
             fallback_reason=None,
         )
     # When the runner starts again
-    with (
-        fake_gateway() as gateway,
-        outreach(database, services.redis_url, settings=settings, gateway_url=gateway.url) as out,
-    ):
-        summary = run_once(out)
+    with fake_gateway() as gateway:
+        summary = live_run(database, services, gateway, settings=settings)
 
     # Then client 1 (maybe delivered) is unknown and not resent; client 2 (never sent) is sent.
     assert [m["phone"] for m in sent_messages(gateway)] == ["79162300002", "79162300003"]
@@ -305,11 +285,8 @@ def test_the_daily_cap_stops_the_run_and_releases_the_rest(salon_db, services):
     add_candidates(conn, 6)
     settings = campaign_settings(daily_cap=4)
 
-    with (
-        fake_gateway() as gateway,
-        outreach(database, services.redis_url, settings=settings, gateway_url=gateway.url) as out,
-    ):
-        summary = run_once(out)
+    with fake_gateway() as gateway:
+        summary = live_run(database, services, gateway, settings=settings)
 
     assert len(sent_messages(gateway)) == 4
     assert (summary.status, summary.stop_reason) == ("completed", "daily_cap")
@@ -356,13 +333,8 @@ def test_one_clients_error_never_stops_the_run(salon_db, services):
         "update analytics.reactivation_candidates set phone = repeat('7', 30) where client_id = 2"
     )
 
-    with (
-        fake_gateway() as gateway,
-        outreach(
-            database, services.redis_url, settings=campaign_settings(), gateway_url=gateway.url
-        ) as out,
-    ):
-        summary = run_once(out)
+    with fake_gateway() as gateway:
+        summary = live_run(database, services, gateway)
 
     assert summary.status == "completed"
     assert summary.counts["sent"] == 2 and summary.counts["errors"] == 1

@@ -19,6 +19,7 @@ from tests.campaign_support import (
     add_salon,
     campaign_settings,
     history_rows,
+    live_run,
     outreach,
     prepare_salon,
     run_once,
@@ -34,18 +35,6 @@ def salon_db(database, conn):
     return database, conn
 
 
-def _live(database, services, gateway, *, gemini=None, settings=None, **kwargs):
-    with outreach(
-        database,
-        services.redis_url,
-        settings=settings or campaign_settings(),
-        gateway_url=gateway.url,
-        gemini_url=gemini.url if gemini else None,
-        **kwargs,
-    ) as out:
-        return run_once(out)
-
-
 def _sources(conn):
     return history_rows(conn, "message_source, fallback_reason")
 
@@ -56,7 +45,7 @@ def test_ai_messages_come_from_gemini_in_batches(salon_db, services):
     settings = campaign_settings(batch_size=5)
 
     with fake_gemini() as gemini, fake_gateway() as gateway:
-        summary = _live(database, services, gateway, gemini=gemini, settings=settings)
+        summary = live_run(database, services, gateway, gemini=gemini, settings=settings)
 
     assert len(gemini.requests) == 3  # 12 clients, 5 per request
     assert summary.counts["source_ai"] == 12
@@ -73,7 +62,7 @@ def test_bad_model_output_falls_back_to_a_template_with_the_reason(salon_db, ser
     ]  # and client 2 is missing from the answer
 
     with fake_gemini(Behaviour(body=bad)) as gemini, fake_gateway() as gateway:
-        summary = _live(database, services, gateway, gemini=gemini)
+        summary = live_run(database, services, gateway, gemini=gemini)
 
     assert _sources(conn) == [
         ("template", "preamble"),
@@ -88,7 +77,7 @@ def test_an_answer_that_is_not_json_falls_back(salon_db, services):
     add_candidates(conn, 2, arms=AI)
 
     with fake_gemini(Behaviour(body="Вот ваши сообщения: ...")) as gemini, fake_gateway() as gw:
-        _live(database, services, gw, gemini=gemini)
+        live_run(database, services, gw, gemini=gemini)
 
     assert _sources(conn) == [("template", "malformed_response")] * 2
 
@@ -98,7 +87,7 @@ def test_no_api_key_means_templates_with_the_reason(salon_db, services):
     add_candidates(conn, 2, arms=AI)
 
     with fake_gateway() as gateway:
-        _live(database, services, gateway)
+        live_run(database, services, gateway)
 
     assert _sources(conn) == [("template", "no_api_key")] * 2
 
@@ -109,7 +98,7 @@ def test_a_429_with_retry_delay_is_honoured_then_the_batch_succeeds(salon_db, se
 
     with fake_gemini() as gemini, fake_gateway() as gateway:
         gemini.then(Behaviour(status=429, retry_delay="1s"))
-        _live(database, services, gateway, gemini=gemini)
+        live_run(database, services, gateway, gemini=gemini)
 
     first, second = gemini.request_times
     assert second - first >= 0.95  # the delay the API asked for
@@ -122,7 +111,7 @@ def test_a_429_without_retry_delay_backs_off_and_then_a_500_too(salon_db, servic
 
     with fake_gemini() as gemini, fake_gateway() as gateway:
         gemini.then(Behaviour(status=429), Behaviour(status=500))
-        _live(database, services, gateway, gemini=gemini)
+        live_run(database, services, gateway, gemini=gemini)
 
     assert len(gemini.requests) == 3
     assert _sources(conn) == [("ai", None)]
@@ -133,7 +122,7 @@ def test_a_lasting_429_ends_in_templates_after_bounded_retries(salon_db, service
     add_candidates(conn, 2, arms=AI)
 
     with fake_gemini(Behaviour(status=429)) as gemini, fake_gateway() as gateway:
-        summary = _live(database, services, gateway, gemini=gemini)
+        summary = live_run(database, services, gateway, gemini=gemini)
 
     assert len(gemini.requests) == 3  # RetryPolicy(attempts=3) in the test wiring
     assert _sources(conn) == [("template", "rate_limited")] * 2
@@ -145,7 +134,7 @@ def test_a_quota_reset_far_away_falls_back_at_once(salon_db, services):
     add_candidates(conn, 1, arms=AI)
 
     with fake_gemini(Behaviour(status=429, retry_delay="3600s")) as gemini, fake_gateway() as gw:
-        _live(database, services, gw, gemini=gemini)
+        live_run(database, services, gw, gemini=gemini)
 
     assert len(gemini.requests) == 1
     assert _sources(conn) == [("template", "rate_limited")]
@@ -157,7 +146,7 @@ def test_a_slow_model_times_out_into_templates(salon_db, services):
     settings = campaign_settings(gemini_timeout_seconds=0.3)
 
     with fake_gemini(Behaviour(delay_seconds=1.0)) as gemini, fake_gateway() as gateway:
-        _live(database, services, gateway, gemini=gemini, settings=settings)
+        live_run(database, services, gateway, gemini=gemini, settings=settings)
 
     assert _sources(conn) == [("template", "timeout")]
 
@@ -215,7 +204,7 @@ def test_a_redis_outage_parks_the_context_and_replay_pushes_it_later(
     down = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
     with fake_gateway() as gateway:
-        summary = _live(database, services, gateway, context_redis_url=down)
+        summary = live_run(database, services, gateway, context_redis_url=down)
 
     assert summary.counts["sent"] == 2 and summary.counts["context_parked"] == 2
     assert history_rows(conn, "status, context_status") == [("sent", "parked")] * 2
@@ -235,7 +224,7 @@ def test_replay_marks_contexts_past_the_reply_window_expired(salon_db, services,
     database, conn = salon_db
     add_candidates(conn, 1)
     with fake_gateway() as gateway:
-        _live(database, services, gateway, context_redis_url="redis://127.0.0.1:1/0")
+        live_run(database, services, gateway, context_redis_url="redis://127.0.0.1:1/0")
     conn.execute(
         "update reactivation.client_reactivation_history set sent_at = now() - interval '80 hours'"
     )
@@ -305,7 +294,7 @@ def test_a_window_that_closes_mid_run_stops_the_run_cleanly(salon_db, services):
     )
 
     with fake_gateway() as gateway:
-        summary = _live(database, services, gateway, settings=settings, now=lambda: next(clock))
+        summary = live_run(database, services, gateway, settings=settings, now=lambda: next(clock))
 
     sent = len(sent_messages(gateway))
     assert 0 < sent < 5
