@@ -62,7 +62,7 @@ def test_dbt_unit_tests_of_the_boundary_logic_pass(built):
 
     assert outcome.failures == []
     assert outcome.succeeded
-    assert outcome.counts.get("pass", 0) >= 10
+    assert outcome.counts.get("pass", 0) >= 11
 
 
 def test_dbt_docs_generate_describes_every_model(built):

@@ -2,7 +2,7 @@
     {#- A reply asking us to stop: the bot's own negative phrases plus close variants. Russian
         words are matched with explicit letter boundaries (\m does not know Cyrillic under the
         C locale). -#}
-    {{ lowered }} ~ '(не\s+пиш|отпис|не\s+беспоко|(^|[^а-я])стоп($|[^а-я])|спам|удалите\s+(мой\s+)?номер|больше\s+не\s+(пиш|присыл))'
+    {{ lowered }} ~ '(не\s+пиш|отпис|отпиш|не\s+беспоко|(^|[^а-я])стоп($|[^а-я])|спам|удалите\s+(мой\s+)?номер|больше\s+не\s+(пиш|присыл))'
 {%- endmacro %}
 
 {% macro reply_class(lowered) -%}
