@@ -33,16 +33,16 @@ def _env(database, services, **extra):
     return service_environment(database, services.redis_url) | ALWAYS | NO_PACING | extra
 
 
+def _run_salon(database, services, gateway, *flags):
+    env = _env(database, services, WHATSAPP_API_URL=gateway.url)
+    return run_cli("run", "--company", str(COMPANY), *flags, env=env)
+
+
 def test_run_without_live_prints_the_messages_and_sends_nothing(salon_db, services):
     database, conn = salon_db
 
     with fake_gateway() as gateway:
-        result = run_cli(
-            "run",
-            "--company",
-            str(COMPANY),
-            env=_env(database, services, WHATSAPP_API_URL=gateway.url),
-        )
+        result = _run_salon(database, services, gateway)
 
     assert result.returncode == 0, result.stderr
     assert "здравствуйте" in result.stdout.lower()
@@ -56,13 +56,7 @@ def test_a_live_run_sends_and_prints_a_summary_with_masked_phones(salon_db, serv
     database, conn = salon_db
 
     with fake_gateway() as gateway:
-        result = run_cli(
-            "run",
-            "--company",
-            str(COMPANY),
-            "--live",
-            env=_env(database, services, WHATSAPP_API_URL=gateway.url),
-        )
+        result = _run_salon(database, services, gateway, "--live")
 
     assert result.returncode == 0, result.stderr
     assert len(sent_messages(gateway)) == 3
