@@ -19,8 +19,9 @@ def _greeting(facts: MessageFacts) -> str:
 
 
 def _plain(facts: MessageFacts) -> str:
-    where = f" в {quoted(facts.salon_name)}" if facts.salon_name else ""
-    return f"{_greeting(facts)} Давно вас не видели{where} — будем рады видеть снова. {_INVITATION}"
+    # "Это <салон>." reads right with any name; "в <салон>" would need it declined.
+    who = f" Это {quoted(facts.salon_name)}." if facts.salon_name else ""
+    return f"{_greeting(facts)}{who} Давно вас не видели — будем рады видеть снова. {_INVITATION}"
 
 
 def _service_aware(facts: MessageFacts) -> str:
