@@ -420,7 +420,7 @@ class _Campaign:
             )
             self.summary.errors.append(_error_entry(candidate, "context", error))
         self.summary.counts[f"context_{status}"] += 1
-        return status, _payload(context)
+        return status, context.to_payload()
 
     def _save_context(self, phone: str, context: DialogContext) -> None:
         try:
@@ -537,24 +537,6 @@ def _dialog_context(candidate: Candidate, pending: _Pending, text: str, now: dat
         "reactivationHistoryId": pending.history_id,
     }
     return DialogContext(action, pending.facts.first_name, text, sent_at)
-
-
-def _payload(context: DialogContext) -> dict:
-    return {
-        "pendingAction": context.pending_action,
-        "clientName": context.client_name,
-        "messageText": context.message_text,
-        "sentAt": context.sent_at,
-    }
-
-
-def context_from_payload(payload: dict) -> DialogContext:
-    return DialogContext(
-        payload["pendingAction"],
-        payload.get("clientName"),
-        payload["messageText"],
-        payload["sentAt"],
-    )
 
 
 def _error_entry(candidate: Candidate, step: str, error) -> dict:

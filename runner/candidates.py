@@ -25,12 +25,17 @@ from public.companies where id = %(company_id)s
 
 ACTIVE_SALONS = "select id from public.companies where is_active order by id"
 
-# The mart's age, and how far the bot's cache has moved on since it was built.
+# The mart's age, and how far the bot's cache has moved on since it was built, in hours.
 FRESHNESS = """
+with built as (
+    select max(selected_at) as built_at from analytics.reactivation_candidates
+)
 select
-    (select max(selected_at) from analytics.reactivation_candidates) as built_at,
-    (select max(cached_at) from public.appointments_cache) as newest_cache_at,
-    now() as now
+    built.built_at,
+    extract(epoch from now() - built.built_at)::float8 / 3600 as age_hours,
+    extract(epoch from (select max(cached_at) from public.appointments_cache) - built.built_at)
+        ::float8 / 3600 as cache_lead_hours
+from built
 """
 
 
@@ -88,25 +93,22 @@ def check_mart_fresh(
     re-checks the bot's bookings, but only a fresh build sees records that arrived in the cache.
     """
     try:
-        built_at, newest_cache_at, now = conn.execute(FRESHNESS).fetchone()
+        built_at, age_hours, lead_hours = conn.execute(FRESHNESS).fetchone()
     except psycopg.errors.UndefinedTable:
         raise JobFailed(
             "analytics.reactivation_candidates does not exist: run `reactivate build` first"
         ) from None
     if built_at is None:
         return None  # an empty mart: nothing to send, nothing stale
-    age_hours = (now - built_at).total_seconds() / 3600
     if age_hours > max_age_hours:
         raise JobFailed(
             f"the candidate mart was built {age_hours:.1f} h ago (limit "
             f"REACTIVATION_MART_MAX_AGE_HOURS={max_age_hours:g}): run `reactivate build` first"
         )
-    if newest_cache_at is not None:
-        lead_hours = (newest_cache_at - built_at).total_seconds() / 3600
-        if lead_hours > max_cache_lead_hours:
-            raise JobFailed(
-                f"the bot's cache has data {lead_hours:.1f} h newer than the candidate mart "
-                f"(limit REACTIVATION_MART_MAX_CACHE_LEAD_HOURS={max_cache_lead_hours:g}): "
-                "run `reactivate build` first"
-            )
+    if lead_hours is not None and lead_hours > max_cache_lead_hours:
+        raise JobFailed(
+            f"the bot's cache has data {lead_hours:.1f} h newer than the candidate mart "
+            f"(limit REACTIVATION_MART_MAX_CACHE_LEAD_HOURS={max_cache_lead_hours:g}): "
+            "run `reactivate build` first"
+        )
     return built_at

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import psycopg
 
 from runner.adapters.dialog_context import RedisContextStore
-from runner.campaign import context_from_payload
 from runner.phones import mask_phone
-from runner.ports import ContextStoreError
+from runner.ports import ContextStoreError, DialogContext
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,10 @@ def replay_parked_contexts(
             payload = json.loads(payload)
         try:
             store.save(
-                company_id, phone, context_from_payload(payload), ttl_seconds=int(seconds_left)
+                company_id,
+                phone,
+                DialogContext.from_payload(payload),
+                ttl_seconds=int(seconds_left),
             )
         except ContextStoreError as error:
             log.error("replay of %s failed: %s", mask_phone(phone), error)

@@ -114,10 +114,7 @@ def summary_table(summaries: list[RunSummary]) -> Table:
 
 
 def print_summary(summaries: list[RunSummary]) -> None:
-    # Logs and pipes get the whole table, not one squeezed to 80 columns.
-    console = Console(file=sys.stdout, highlight=False)
-    if not console.is_terminal:
-        console = Console(file=sys.stdout, highlight=False, width=160)
+    console = _stdout()
     for s in summaries:
         if s.notice:
             console.print(s.notice, markup=False)
@@ -129,9 +126,7 @@ def print_summary(summaries: list[RunSummary]) -> None:
 
 
 def print_report(report: Report, lang: str) -> None:
-    console = Console(file=sys.stdout, highlight=False)
-    if not console.is_terminal:
-        console = Console(file=sys.stdout, highlight=False, width=160)
+    console = _stdout()
     words = LABELS[lang]
     scope = (
         words["scope_all"]
@@ -150,3 +145,9 @@ def print_report(report: Report, lang: str) -> None:
     console.print(table)
     for line in explanations(report, lang):
         console.print(line, markup=False)
+
+
+def _stdout() -> Console:
+    """Tables for stdout; logs and pipes get the whole table, not one squeezed to 80 columns."""
+    console = Console(file=sys.stdout, highlight=False)
+    return console if console.is_terminal else Console(file=sys.stdout, highlight=False, width=160)

@@ -8,6 +8,7 @@ advisory locks outlive them.
 """
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -58,11 +59,12 @@ select
     count(*) filter (
         where history.send_started_at > now() - interval '1 hour'
     ) as sent_last_hour,
-    min(history.send_started_at) filter (
+    -- When the oldest send of the last hour leaves the hourly window, and how long ago the
+    -- salon's last send started: the waits are the database's clock, not the runner's.
+    extract(epoch from min(history.send_started_at) filter (
         where history.send_started_at > now() - interval '1 hour'
-    ) as first_in_last_hour,
-    max(history.send_started_at) as last_started_at,
-    now() as now
+    ) + interval '1 hour' - now())::float8 as seconds_until_hour_frees,
+    extract(epoch from now() - max(history.send_started_at))::float8 as seconds_since_last
 from reactivation.client_reactivation_history as history
 where
     history.company_id = %(company_id)s
@@ -235,16 +237,16 @@ def reserve_send_slot(
     """
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s, %s)", (SLOT_LOCK, company_id))
-        sent_today, sent_last_hour, first_in_hour, last_started, now = conn.execute(
+        sent_today, sent_last_hour, until_hour_frees, since_last = conn.execute(
             SLOT_STATE, {"company_id": company_id, "timezone": timezone}
         ).fetchone()
         if sent_today >= daily_cap:
             return Slot(False, cap_reached="daily_cap")
         if sent_last_hour >= hourly_cap:
-            wait = first_in_hour + timedelta(hours=1) - now
-            return Slot(False, wait_seconds=max(wait.total_seconds(), 1.0))
-        if last_started is not None and now - last_started < min_gap:
-            return Slot(False, wait_seconds=(last_started + min_gap - now).total_seconds())
+            return Slot(False, wait_seconds=max(until_hour_frees, 1.0))
+        gap_left = min_gap.total_seconds() - (since_last if since_last is not None else math.inf)
+        if gap_left > 0:
+            return Slot(False, wait_seconds=gap_left)
         conn.execute(
             STAMP_SEND,
             {

@@ -58,6 +58,24 @@ class DialogContext:
     message_text: str
     sent_at: str  # ISO timestamp
 
+    def to_payload(self) -> dict:
+        """The durable copy kept in history (`context_payload`), for `contexts replay`."""
+        return {
+            "pendingAction": self.pending_action,
+            "clientName": self.client_name,
+            "messageText": self.message_text,
+            "sentAt": self.sent_at,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "DialogContext":
+        return cls(
+            payload["pendingAction"],
+            payload.get("clientName"),
+            payload["messageText"],
+            payload["sentAt"],
+        )
+
 
 class RateLimiter(Protocol):
     def acquire(self, timeout_seconds: float) -> bool:
