@@ -22,6 +22,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 PROFILE_TEMPLATE = PROJECT_ROOT / "profiles.yml.example"
 _FAILED_STATUSES = {"error", "fail", "runtime error"}
+# "Now" for the build's date logic (macro now_or_as_of). Always set, empty for the real now, so
+# a value left in an operator's shell never pins a nightly build.
+AS_OF_VARIABLE = "REACTIVATION_AS_OF"
 
 
 @dataclass
@@ -39,12 +42,17 @@ def run_dbt(
     args: Sequence[str] = (),
     *,
     dbt_vars: dict | None = None,
+    as_of: str | None = None,
     quiet: bool = True,
 ) -> DbtOutcome:
-    """`dbt <command> <args>` on this project; never raises for a failing node."""
+    """`dbt <command> <args>` on this project; never raises for a failing node.
+
+    `as_of` (ISO timestamp) pins "now" for the models' date logic.
+    """
     from dbt.cli.main import dbtRunner  # heavy import, only when dbt is really needed
 
-    with _profiles_dir() as profiles_dir, _environment(postgres_environment(postgres)):
+    variables = {**postgres_environment(postgres), AS_OF_VARIABLE: as_of or ""}
+    with _profiles_dir() as profiles_dir, _environment(variables):
         cli_args = [
             *command.split(),  # "build", or "docs generate"
             "--project-dir",

@@ -133,7 +133,7 @@ def run_demo(settings: Settings, echo: Callable[[str], None]) -> None:
             f"  {weeks.bookings} bookings written to the cache, {weeks.replies} replies "
             f"({weeks.stop_replies} asking us to stop) in the bot's message log"
         )
-        outcome = build_on(services.postgres, dbt_vars={"as_of": weeks.until.isoformat()})
+        outcome = build_on(services.postgres, as_of=weeks.until.isoformat())
         echo(describe_build(outcome))
 
         echo("\n== 5. The A/B report")

@@ -44,12 +44,22 @@ _PRODUCTION_BUILD_ARGS = ("--exclude-resource-type", "unit_test")
 
 
 def build_on(
-    postgres, dbt_args: Sequence[str] = (), *, quiet: bool = True, dbt_vars: dict | None = None
+    postgres,
+    dbt_args: Sequence[str] = (),
+    *,
+    quiet: bool = True,
+    as_of: str | None = None,
+    dbt_vars: dict | None = None,
 ) -> DbtOutcome:
     with connect(postgres) as conn:
         migrate(conn)
     outcome = run_dbt(
-        postgres, "build", [*_PRODUCTION_BUILD_ARGS, *dbt_args], dbt_vars=dbt_vars, quiet=quiet
+        postgres,
+        "build",
+        [*_PRODUCTION_BUILD_ARGS, *dbt_args],
+        dbt_vars=dbt_vars,
+        as_of=as_of,
+        quiet=quiet,
     )
     if not outcome.succeeded:
         details = outcome.failures or [outcome.error or "dbt reported a failure"]

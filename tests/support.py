@@ -70,8 +70,8 @@ def run_cli(*args: str, env: dict, cwd: Path = PROJECT_ROOT) -> subprocess.Compl
     )
 
 
-def build_pipeline(database: PostgresSettings, **dbt_vars) -> DbtOutcome:
+def build_pipeline(database: PostgresSettings, as_of: str | None = None, **dbt_vars) -> DbtOutcome:
     """`reactivate build` in-process against one test database; raises if the build fails."""
     from runner.workflows import build_on
 
-    return build_on(database, dbt_vars=dbt_vars or None)
+    return build_on(database, as_of=as_of, dbt_vars=dbt_vars or None)

@@ -17,6 +17,8 @@ from runner.phones import mask_phone, normalize_phone
         (None, None),
         ("n/a", None),
         ("12345", None),
+        ("8916150223", "8916150223"),
+        ("1234567890123456", None),
         (True, None),
     ],
 )

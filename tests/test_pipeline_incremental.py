@@ -307,3 +307,36 @@ def test_the_bots_one_row_per_record_layout_builds_the_same_records(services):
             ).fetchall()
         )
         assert actual == expected
+
+
+LAST_ANALYZED = """
+select coalesce(last_analyze, last_autoanalyze) from pg_stat_all_tables
+where relid = 'analytics.stg_yclients__cache_records'::regclass
+"""
+
+
+def test_the_nightly_run_checks_and_samples_only_what_changed(small_built):
+    database, conn = small_built
+    never_analyzed = conn.execute("""
+        select c.relname from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace
+        join pg_stat_all_tables s on s.relid = c.oid
+        where n.nspname = 'analytics' and c.relkind = 'r'
+            and coalesce(s.last_analyze, s.last_autoanalyze) is null
+    """).fetchall()
+    assert never_analyzed == []
+    analyzed_at = _one(conn, LAST_ANALYZED)
+    # Given: one record re-fetched with an attendance code YClients does not use.
+    company_id, record_id = conn.execute(
+        "select company_id, record_id from analytics.stg_yclients__records"
+        " order by record_id limit 1"
+    ).fetchone()
+    _refetch(conn, company_id, record_id, NEXT_DAY, attendance=5)
+
+    # When: the next night's build.
+    outcome = build_pipeline(database, as_of=NEXT_DAY.isoformat())
+
+    # Then: the test of the newest batch saw it, and one changed row of thousands did not
+    # make the build sample the staged table again.
+    assert any("accepted_values_stg_yclients__records_attendance" in w for w in outcome.warnings)
+    assert _one(conn, LAST_ANALYZED) == analyzed_at

@@ -1,25 +1,21 @@
+{#- Phones, by the bot's rule (mirrors runner/phones.py): keep the digits; 8XXXXXXXXXX ->
+    7XXXXXXXXXX, 9XXXXXXXXX -> 79XXXXXXXXX; anything not 10-15 digits long is no phone.
+    Each macro names its argument once: once the planner inlines the step that computed an
+    argument, every repeat is computed again (a CASE that named the digits eight times cost
+    4 µs a phone, this 1.6 µs). -#}
+
 {% macro phone_digits(text_expression) -%}
-    {#- The digits of a phone; translate() handles the usual punctuation without a regex. -#}
-    case
-        when translate({{ text_expression }}, '+ ()-.', '') ~ '^[0-9]*$'
-            then translate({{ text_expression }}, '+ ()-.', '')
-        else regexp_replace({{ text_expression }}, '[^0-9]', '', 'g')
-    end
+    regexp_replace({{ text_expression }}, '[^0-9]', '', 'g')
 {%- endmacro %}
 
 {% macro normalize_phone_digits(digits) -%}
-    {#- The bot's rule on a digits-only value: 8XXXXXXXXXX -> 7XXXXXXXXXX, 9XXXXXXXXX ->
-        79XXXXXXXXX, anything not 10-15 digits long is no phone. Mirrors runner/phones.py. -#}
-    case
-        when length({{ digits }}) = 11 and left({{ digits }}, 1) = '8'
-            then '7' || substr({{ digits }}, 2)
-        when length({{ digits }}) = 10 and left({{ digits }}, 1) = '9' then '7' || {{ digits }}
-        when length({{ digits }}) between 10 and 15 then {{ digits }}
-    end
+    substring(
+        regexp_replace({{ digits }}, '^(?:8([0-9]{10})|(9[0-9]{9}))$', '7\1\2')
+        from '^[0-9]{10,15}$'
+    )
 {%- endmacro %}
 
 {% macro normalize_phone(text_expression) -%}
-    {#- For small tables; large ones compute phone_digits in a step of their own first. -#}
     {{ normalize_phone_digits(phone_digits(text_expression)) }}
 {%- endmacro %}
 
@@ -47,6 +43,10 @@
 {%- endmacro %}
 
 {% macro now_or_as_of() -%}
-    {#- "Now" for date logic; the var as_of pins it for tests and replays. -#}
-    {%- if var('as_of', none) -%}'{{ var("as_of") }}'::timestamptz{%- else -%}now(){%- endif -%}
+    {#- "Now" for date logic. Pinned for tests and replays by the var as_of, or by
+        REACTIVATION_AS_OF in the environment, which is how the runner passes it: a changed
+        var makes dbt parse the whole project again (2 s), a changed environment variable
+        only the few files that use it (0.3 s). -#}
+    {%- set as_of = var('as_of', none) or env_var('REACTIVATION_AS_OF', '') -%}
+    {%- if as_of -%}'{{ as_of }}'::timestamptz{%- else -%}now(){%- endif -%}
 {%- endmacro %}

@@ -39,7 +39,10 @@ touched_visits as (
     where visits.visit_date is not null
 ),
 
-last_visits as (
+-- Materialized: computed once however the planner joins it below. Statistics can predate
+-- tonight's batch (see analyze_when_stale) and then the planner expects one touched client;
+-- inlined, this step was recomputed for each of 659 clients (2.3 s instead of 0.1 s).
+last_visits as materialized (
     select distinct on (touched_visits.company_id, touched_visits.yclients_client_id)
         touched_visits.company_id,
         touched_visits.yclients_client_id,

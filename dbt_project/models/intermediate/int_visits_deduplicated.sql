@@ -6,6 +6,7 @@
         on_schema_change='fail',
         indexes=[
             {'columns': ['company_id', 'yclients_client_id', 'visit_date'], 'unique': True},
+            {'columns': ['processed_at']},
         ],
     )
 }}

@@ -56,15 +56,17 @@ evidence as (
             as last_service_title,
         client_gaps.visit_count as service_visit_count,
         client_gaps.effective_gap_count,
-        client_gaps.mean_log_gap,
+        -- Stored as numeric so parallel sums add up the same; the arithmetic below is float
+        -- (numeric power/exp/sqrt cost 0.4 s more for 100k clients).
+        client_gaps.mean_log_gap::double precision as mean_log_gap,
         service_rhythms.gap_sample_size,
         service_rhythms.client_sample_size,
         service_rhythms.median_gap_days,
         service_rhythms.p25_gap_days,
         service_rhythms.p75_gap_days,
         service_rhythms.prior_log_mean,
-        service_rhythms.client_log_sd,
-        service_rhythms.gap_log_sd,
+        service_rhythms.client_log_sd::double precision as client_log_sd,
+        service_rhythms.gap_log_sd::double precision as gap_log_sd,
         industry.repeat_visit_days_step,
         industry.industry_category_key,
         industry.industry_interval_days,
@@ -130,7 +132,9 @@ posteriors as (
     from personal_estimates
 ),
 
-waterfall as (
+-- Materialized: every later step names the posterior several times, and an inlined step
+-- would compute it again for each mention (0.86 s against 0.67 s for 100k clients).
+waterfall as materialized (
     select
         posteriors.*,
         posteriors.service_visit_count >= {{ var('personal_min_visits') }} as has_personal,

@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['company_id', 'booking_id'],
         on_schema_change='fail',
-        post_hook='analyze {{ this }}',
+        post_hook='{{ analyze_when_stale() }}',
         indexes=[{'columns': ['company_id', 'booking_id'], 'unique': True}],
     )
 }}

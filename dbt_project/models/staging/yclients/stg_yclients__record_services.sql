@@ -4,7 +4,8 @@
         incremental_strategy='delete+insert',
         unique_key=['company_id', 'record_id'],
         on_schema_change='fail',
-        post_hook='analyze {{ this }}',
+        pre_hook='set local parallel_tuple_cost = 0.001',
+        post_hook='{{ analyze_when_stale() }}',
         indexes=[
             {'columns': ['company_id', 'record_id', 'service_position'], 'unique': True},
         ],
@@ -15,6 +16,8 @@
     One row per record and service; a record without services has one row with no service, so
     every changed record is in the batch and the delete+insert on the record key replaces all of
     its old rows. Incremental on the records staged since the last run.
+    The pre-hook: the planner prices handing 1.7 M narrow rows to the leader too high and
+    unnests alone, 4.1 s against 2.2 s in parallel on a million records.
 -#}
 
 with records as (
