@@ -7,12 +7,8 @@
         cannot tell one night's rows from all of them and scans the table. -#}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
-        {%- if '__newest_batch__' in where and execute -%}
-            {%- set newest_query -%}
-                select coalesce(max(staged_at), '-infinity')::text from {{ relation }}
-            {%- endset -%}
-            {%- set newest = run_query(newest_query).columns[0].values()[0] -%}
-            {%- set where = where | replace('__newest_batch__', "'" ~ newest ~ "'::timestamptz") -%}
+        {%- if '__newest_batch__' in where -%}
+            {%- set where = where | replace('__newest_batch__', newest_staged_at(relation)) -%}
         {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery
@@ -20,5 +16,18 @@
         {%- do return(filtered) -%}
     {%- else -%}
         {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro newest_staged_at(relation) -%}
+    {#- The newest staged_at in a relation, as a timestamptz literal (looked up when the node
+        runs; a placeholder while dbt parses). -#}
+    {%- if execute -%}
+        {%- set newest_query -%}
+            select coalesce(max(staged_at), '-infinity')::text from {{ relation }}
+        {%- endset -%}
+        '{{ run_query(newest_query).columns[0].values()[0] }}'::timestamptz
+    {%- else -%}
+        '-infinity'::timestamptz
     {%- endif -%}
 {%- endmacro %}
