@@ -21,8 +21,8 @@
 
 {% macro newest_staged_at(relation) -%}
     {#- The newest staged_at in a relation, as a timestamptz literal (looked up when the node
-        runs; a placeholder while dbt parses). -#}
-    {%- if execute -%}
+        runs; a placeholder while dbt parses, or compiles before the relation exists). -#}
+    {%- if execute and load_relation(relation) is not none -%}
         {%- set newest_query -%}
             select coalesce(max(staged_at), '-infinity')::text from {{ relation }}
         {%- endset -%}
