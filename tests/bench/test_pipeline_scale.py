@@ -61,6 +61,12 @@ where right(cache.cache_key, 10) = %(day)s
 """
 
 
+def _raw_extract(conn) -> float:
+    seconds = _timed(lambda: conn.execute(RAW_EXTRACT))
+    conn.execute("drop table raw_extract")
+    return seconds
+
+
 def _timed(action) -> float:
     started = time.perf_counter()
     action()
@@ -70,8 +76,9 @@ def _timed(action) -> float:
 def test_pipeline_at_a_million_records(services):
     with fresh_database(services) as database, connect(database, autocommit=True) as conn:
         summary = generate_data(conn, SCALE)
-        raw = _timed(lambda: conn.execute(RAW_EXTRACT))
-        conn.execute("drop table raw_extract")
+        # Twice: the first read of freshly written cache rows also sets their hint bits, and
+        # background writes from the generation can still be draining; the second is warm.
+        raw, warm_raw = (_raw_extract(conn) for _ in range(2))
 
         full = _timed(lambda: build_pipeline(database, as_of=AS_OF.isoformat()))
         day = AS_OF.date().isoformat()
@@ -82,8 +89,9 @@ def test_pipeline_at_a_million_records(services):
 
     print(
         f"\n[bench] pipeline on {summary.records:,} records in {summary.cache_rows:,} cache rows:"
-        f"\n  raw unnest-and-extract SQL: {raw:.1f} s"
-        f"\n  full reactivate build:      {full:.1f} s ({full / raw:.2f}x the raw SQL)"
+        f"\n  raw unnest-and-extract SQL: {raw:.1f} s (run again, warm: {warm_raw:.1f} s)"
+        f"\n  full reactivate build:      {full:.1f} s ({full / raw:.2f}x the raw SQL,"
+        f" {full / warm_raw:.2f}x the warm one)"
         f"\n  incremental after one more day ({refetched} cache rows re-fetched):"
         f" {incremental:.1f} s ({incremental / full:.2f} of the full build)"
     )
