@@ -23,10 +23,7 @@
     {#- The newest staged_at in a relation, as a timestamptz literal (looked up when the node
         runs; a placeholder while dbt parses, or compiles before the relation exists). -#}
     {%- if execute and load_relation(relation) is not none -%}
-        {%- set newest_query -%}
-            select coalesce(max(staged_at), '-infinity')::text from {{ relation }}
-        {%- endset -%}
-        '{{ run_query(newest_query).columns[0].values()[0] }}'::timestamptz
+        {{ newest_timestamp(relation, 'staged_at') }}
     {%- else -%}
         '-infinity'::timestamptz
     {%- endif -%}

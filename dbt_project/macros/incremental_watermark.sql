@@ -6,16 +6,17 @@
     {%- if execute and is_incremental() and model.resource_type == 'unit_test' -%}
         (select coalesce(max({{ column }}), '-infinity'::timestamptz) from {{ this }})
     {%- elif execute and is_incremental() -%}
-        {%- set query -%}
-            select max({{ column }})::text from {{ this }}
-        {%- endset -%}
-        {%- set newest = run_query(query).columns[0].values()[0] -%}
-        {%- if newest is none -%}
-            '-infinity'::timestamptz
-        {%- else -%}
-            '{{ newest }}'::timestamptz
-        {%- endif -%}
+        {{ newest_timestamp(this, column) }}
     {%- else -%}
         '-infinity'::timestamptz
     {%- endif -%}
+{%- endmacro %}
+
+{% macro newest_timestamp(relation, column) -%}
+    {#- max(column) of a relation, looked up now and written as a timestamptz literal
+        ('-infinity' when empty): the planner estimates a constant, not a subquery. -#}
+    {%- set query -%}
+        select coalesce(max({{ column }}), '-infinity')::text from {{ relation }}
+    {%- endset -%}
+    '{{ run_query(query).columns[0].values()[0] }}'::timestamptz
 {%- endmacro %}

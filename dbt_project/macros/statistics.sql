@@ -1,12 +1,11 @@
-{% macro analyze_when_stale(relation=none) -%}
-    {#- ANALYZE a relation (this model by default) when it has no statistics yet or its row
+{% macro analyze_when_stale() -%}
+    {#- ANALYZE this model (or seed) when it has no statistics yet or its row
         count moved by more than a tenth since they were taken; otherwise leave it to
         autovacuum. A rebuilt table is always analyzed. A nightly incremental run adds a
         fraction of a percent: sampling a million-row table then cost more than the run's own
         work (1.2 s, and after a full build it first waited for autovacuum's lock). The
         filters on the newest rows (staged_at, processed_at) stay well estimated without it:
         they are indexed, and the planner reads the true newest value from the index. -#}
-    {%- set target_relation = relation or this -%}
     do $analyze$
     begin
         if exists (
@@ -14,14 +13,14 @@
             from pg_stat_all_tables as stats
             inner join pg_class on stats.relid = pg_class.oid
             where
-                stats.relid = '{{ target_relation }}'::regclass
+                stats.relid = '{{ this }}'::regclass
                 and (
                     coalesce(stats.last_analyze, stats.last_autoanalyze) is null
                     or abs(stats.n_live_tup - pg_class.reltuples)
                     > 0.1 * greatest(pg_class.reltuples, 50)
                 )
         ) then
-            analyze {{ target_relation }};
+            analyze {{ this }};
         end if;
     end
     $analyze$
