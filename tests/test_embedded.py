@@ -5,7 +5,12 @@ import pytest
 import redis
 
 from runner.connections import redis_client
-from runner.embedded import EMBEDDED_DATABASE, embedded_postgres, embedded_redis
+from runner.embedded import (
+    EMBEDDED_DATABASE,
+    EMBEDDED_SERVER_SETTINGS,
+    embedded_postgres,
+    embedded_redis,
+)
 
 
 def _query(target, statement):
@@ -31,6 +36,21 @@ def test_embedded_postgres_serves_and_keeps_data_across_runs(tmp_path):
 
     with embedded_postgres(tmp_path) as target:
         assert _query(target, "select value from kept") == [("still here",)]
+
+
+def test_embedded_postgres_starts_with_our_settings_from_its_first_run(tmp_path):
+    # A new data directory: the first start must already serve with minimal WAL, which a
+    # postmaster setting only takes after a restart.
+    with embedded_postgres(tmp_path) as target:
+        rows = _query(
+            target,
+            "select name, setting, pending_restart from pg_settings"
+            " where name in ('wal_level', 'max_wal_senders')",
+        )
+    assert {name: (setting, pending) for name, setting, pending in rows} == {
+        name: (value, False) for name, value in EMBEDDED_SERVER_SETTINGS.items()
+    }
+    assert EMBEDDED_SERVER_SETTINGS["wal_level"] == "minimal"
 
 
 def test_embedded_redis_serves_and_stops(tmp_path):
