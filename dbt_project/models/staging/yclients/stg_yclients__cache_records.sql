@@ -4,10 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['company_id', 'record_key'],
         on_schema_change='fail',
-        pre_hook=[
-            'set local enable_gathermerge = off',
-            'set local parallel_leader_participation = off',
-        ],
+        pre_hook=whole_salon_shares_per_worker(),
         post_hook='{{ analyze_when_stale() }}',
         indexes=[
             {'columns': ['company_id', 'record_key'], 'unique': True},
@@ -165,17 +162,15 @@ keyed as not materialized (
 newest_copies as (
     -- Newest copy first: latest fetch, then latest change. last_change_date is compared as
     -- written: the copies of one record share one format, so text order is time order.
-    -- One branch per share of the salons (a record never crosses salons): each branch sorts
-    -- and types its share whole in one parallel worker, and the leader only gathers finished
-    -- rows and writes them. One parallel sort instead (gather merge, disabled above) left the
-    -- leader merging 3.1 M wide rows and typing 1.55 M alone: 38.8 s against 16.4 s on a
-    -- million records. The leader stays out of the branches (above): while it sorted a
-    -- branch of its own, the workers stood waiting for it to read their rows (20.7 s).
-    {%- for branch in range(var('salon_shares')) %}
+    -- One branch per share of the salons (macros/salon_shares.sql): each branch sorts and
+    -- types its share whole in one parallel worker. One parallel sort instead left the leader
+    -- merging 3.1 M wide rows and typing 1.55 M alone: 38.8 s against 16.4 s on a million
+    -- records; with the leader sorting a branch of its own, 20.7 s.
+    {%- for share in range(var('salon_shares')) %}
         (
             select distinct on (keyed.company_id, keyed.record_key) keyed.*
             from keyed
-            where abs(keyed.company_id % {{ var("salon_shares") }}) = {{ branch }}
+            where {{ salon_share_filter('keyed.company_id', share) }}
             order by
                 keyed.company_id asc,
                 keyed.record_key asc,
