@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['company_id', 'yclients_client_id'],
         on_schema_change='fail',
-        pre_hook=whole_salon_shares_per_worker(),
+        pre_hook=whole_salon_shares_per_worker(unsplit_scans=true),
         indexes=[
             {'columns': ['company_id', 'yclients_client_id', 'visit_date'], 'unique': True},
             {'columns': ['processed_at']},

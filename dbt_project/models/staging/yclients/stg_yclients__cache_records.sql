@@ -168,15 +168,22 @@ newest_copies as (
     -- records; with the leader sorting a branch of its own, 20.7 s.
     {%- for share in range(var('salon_shares')) %}
         (
-            select distinct on (keyed.company_id, keyed.record_key) keyed.*
-            from keyed
-            where {{ salon_share_filter('keyed.company_id', share) }}
-            order by
-                keyed.company_id asc,
-                keyed.record_key asc,
-                keyed.cached_at desc,
-                keyed.last_change_date_text desc nulls last,
-                keyed.cache_key desc
+            -- The phone's digits are stripped here, once per record: typing names them
+            -- several times (text_helpers.sql).
+            select
+                deduped.*,
+                {{ phone_digits('deduped.client_phone_text') }} as client_phone_digits
+            from (
+                select distinct on (keyed.company_id, keyed.record_key) keyed.*
+                from keyed
+                where {{ salon_share_filter('keyed.company_id', share) }}
+                order by
+                    keyed.company_id asc,
+                    keyed.record_key asc,
+                    keyed.cached_at desc,
+                    keyed.last_change_date_text desc nulls last,
+                    keyed.cache_key desc
+            ) as deduped
         )
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
@@ -194,7 +201,7 @@ typed as (
         {{ safe_bigint('newest_copies.staff_id_text') }} as staff_id,
         newest_copies.cache_key,
         nullif(trim(newest_copies.client_name_text), '') as client_name,
-        {{ normalize_phone('newest_copies.client_phone_text') }} as client_phone,
+        {{ phone_from_digits('newest_copies.client_phone_digits') }} as client_phone,
         newest_copies.staff_name,
         newest_copies.comment,
         newest_copies.quarantine_reason,
