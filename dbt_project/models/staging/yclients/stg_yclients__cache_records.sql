@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['company_id', 'record_key'],
         on_schema_change='fail',
-        pre_hook=whole_salon_shares_per_worker(),
+        pre_hook=whole_salon_shares_per_worker() + ["set local work_mem = '32MB'"],
         post_hook='{{ analyze_when_stale() }}',
         indexes=[
             {'columns': ['company_id', 'record_key'], 'unique': True},
@@ -20,6 +20,9 @@
     newest one already staged (less a lookback), so rows the bot deletes later change nothing
     here. A version replaces the staged one only if it is newer (cached_at, then
     last_change_date), so re-reading a row changes nothing.
+    Each worker sorts one salon's copies at a time (they arrive grouped by salon); 32 MB of
+    sort memory holds a salon of 1,000 clients' two years, which 4 MB spilled to disk
+    (0.35 s of the full build).
     The staged_at index finds each night's batch for the models downstream and for the tests
     of the newest batch without reading the million older rows (0.4 s once in a full build;
     0.15-0.3 s saved by every one of those reads each night).
