@@ -20,7 +20,7 @@
 {%- endmacro %}
 
 {% macro normalize_phone(text_expression) -%}
-    {#- For tables of thousands of rows: strips the text once per mention (about 1.5 µs). -#}
+    {#- For tables of thousands of rows: strips the text again for each mention of the digits. -#}
     {{ phone_from_digits(phone_digits(text_expression)) }}
 {%- endmacro %}
 
