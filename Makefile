@@ -17,12 +17,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
 	@touch $(STAMP)
 
+# The bot-side reply handler's test dependencies (its module itself needs none).
+HANDLER := integrations/ai_admin_v2
+NODE_STAMP := $(HANDLER)/node_modules/.installed
+
+$(NODE_STAMP): $(HANDLER)/package.json $(HANDLER)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the bot handler's tests (Node 18+)"; exit 2; }
+	npm ci --prefix $(HANDLER) --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 install: $(STAMP) ## Create .venv and install the project with its extras
 
 demo: $(STAMP) ## Run the whole loop on embedded Postgres and Redis
 	$(BIN)/reactivate demo
 
-test: $(STAMP) ## Run every test against real Postgres and Redis (embedded unless PG*/REDIS_URL)
+test: $(STAMP) $(NODE_STAMP) ## Every test, the bot handler's Node tests too, on real Postgres and Redis
 	$(BIN)/pytest
 
 lint: $(STAMP) ## ruff, and sqlfluff (the dbt project through the dbt templater)
@@ -43,4 +52,4 @@ docs: $(STAMP) ## Generate the dbt docs (dbt_project/target/index.html)
 	$(BIN)/python -m tests.with_database -- $(BIN)/dbt docs generate --project-dir dbt_project
 
 clean: ## Remove the virtualenv, the embedded servers' data and dbt's target
-	rm -rf $(VENV) .embedded dbt_project/target dbt_project/logs
+	rm -rf $(VENV) .embedded dbt_project/target dbt_project/logs $(HANDLER)/node_modules

@@ -331,7 +331,10 @@ class _Campaign:
         if self.request.test_phone:
             self._send_to_test_phone(pending, text, source, fallback_reason)
             return
-        self._wait_for_slot(pending, text, source, fallback_reason)
+        # The context is kept in history before the request leaves: a message whose outcome
+        # turns out unknown may have arrived, and the client's reply must find its context.
+        context = self._context_for(pending, text)
+        self._wait_for_slot(pending, text, source, fallback_reason, context)
         try:
             delivery = self.outreach.sender.send(candidate.phone, text)
         except Exception as error:  # the request may have left: never resend
@@ -346,14 +349,19 @@ class _Campaign:
                 delivery.message_id,
                 delivery.error,
             )
-        context_status = payload = None
-        if delivery_status == "sent":
-            context_status, payload = self._leave_context(pending, text)
-        self._record_delivery(pending, delivery_status, message_id, detail, context_status, payload)
+        context_status = None
+        if delivery_status in ("sent", "unknown"):
+            context_status = self._leave_context(candidate, context)
+        self._record_delivery(pending, delivery_status, message_id, detail, context_status)
         self._tell(ClientOutcome(candidate, delivery_status, text, source, detail))
         self._count_for_breaker(delivery_status)
 
-    def _wait_for_slot(self, pending: _Pending, text, source, fallback_reason) -> None:
+    def _context_for(self, pending: _Pending, text: str) -> DialogContext:
+        return _dialog_context(
+            pending.candidate, pending, text, self.outreach.now(), self.settings.reply_window_hours
+        )
+
+    def _wait_for_slot(self, pending: _Pending, text, source, fallback_reason, context) -> None:
         gap = self.settings.min_gap_seconds
         while True:
             self._check_window()
@@ -369,6 +377,8 @@ class _Campaign:
                 text=text,
                 source=source,
                 fallback_reason=fallback_reason,
+                context_payload=context.to_payload(),
+                reply_window_hours=self.settings.reply_window_hours,
             )
             if slot.granted:
                 return
@@ -384,7 +394,7 @@ class _Campaign:
         if self.outreach.stop.wait(seconds):
             raise _Stop("signal")
 
-    def _record_delivery(self, pending, status, message_id, detail, context_status, payload):
+    def _record_delivery(self, pending, status, message_id, detail, context_status):
         counts = self.summary.counts
         counts[status] += 1
         if status != "sent":
@@ -398,17 +408,14 @@ class _Campaign:
                 message_id,
                 detail,
                 context_status,
-                payload,
             )
         except psycopg.Error as error:
             # The row keeps its send stamp, so recovery will call it 'unknown', never resend.
             alert(f"could not record the delivery of history row {pending.history_id}: {error}")
             self.summary.errors.append(_error_entry(pending.candidate, "record", error))
 
-    def _leave_context(self, pending: _Pending, text: str) -> tuple[str, dict]:
+    def _leave_context(self, candidate: Candidate, context: DialogContext) -> str:
         """Write the bot's context; on a Redis failure park it (the payload is kept in history)."""
-        candidate = pending.candidate
-        context = _dialog_context(candidate, pending, text, self.outreach.now())
         status = "saved"
         try:
             self._save_context(candidate.phone, context)
@@ -420,7 +427,7 @@ class _Campaign:
             )
             self.summary.errors.append(_error_entry(candidate, "context", error))
         self.summary.counts[f"context_{status}"] += 1
-        return status, context.to_payload()
+        return status
 
     def _save_context(self, phone: str, context: DialogContext) -> None:
         try:
@@ -440,7 +447,7 @@ class _Campaign:
         self.last_test_send = time.monotonic()
         self.summary.counts[delivery.status] += 1
         if delivery.status == "sent":
-            context = _dialog_context(pending.candidate, pending, text, self.outreach.now())
+            context = self._context_for(pending, text)
             try:
                 self._save_context(phone, context)
                 self.summary.counts["context_saved"] += 1
@@ -513,8 +520,11 @@ def _message_of(pending: _Pending) -> tuple[str, str, str | None]:
     return message.result() if isinstance(message, _PickFromBatch) else message
 
 
-def _dialog_context(candidate: Candidate, pending: _Pending, text: str, now: datetime):
+def _dialog_context(
+    candidate: Candidate, pending: _Pending, text: str, now: datetime, reply_window_hours: int
+) -> DialogContext:
     sent_at = now.isoformat(timespec="seconds")
+    reply_until = (now + timedelta(hours=reply_window_hours)).isoformat(timespec="seconds")
     service = (
         {"id": candidate.last_service_id, "name": candidate.last_service_title}
         if candidate.last_service_id is not None
@@ -534,6 +544,9 @@ def _dialog_context(candidate: Candidate, pending: _Pending, text: str, now: dat
         "confidence": candidate.confidence,
         "messageSent": text,
         "messageSentAt": sent_at,
+        # A handler seeing this after the window ends knows it no longer answers our message,
+        # even when the bot's own TTL kept the hash alive that long.
+        "replyUntil": reply_until,
         "reactivationHistoryId": pending.history_id,
     }
     return DialogContext(action, pending.facts.first_name, text, sent_at)

@@ -188,7 +188,7 @@ def nightly(ctx: click.Context, live: bool) -> None:
     """
     verbose = ctx.find_root().params.get("verbose", False)
     with CampaignDisplay(live=live) as display:
-        outcome, summaries = workflows.nightly(
+        outcome, summaries, refreshed = workflows.nightly(
             load_settings(),
             live=live,
             quiet=not verbose,
@@ -196,6 +196,8 @@ def nightly(ctx: click.Context, live: bool) -> None:
             on_start=display.on_start,
         )
     click.echo(workflows.describe_build(outcome), err=True)
+    if refreshed is not None:
+        click.echo(workflows.describe_refresh(refreshed), err=True)
     print_summary(summaries)
     _exit_for(summaries)
 
@@ -270,6 +272,25 @@ def contexts_replay() -> None:
     )
     if summary.failed:
         raise JobFailed("some contexts could not be written to Redis; run replay again later")
+
+
+@contexts.command("refresh")
+def contexts_refresh() -> None:
+    """Keep every unanswered context alive for its whole reply window.
+
+    The bot cuts the context's TTL to 24 h on each update (its reminders too) and drops it when
+    that runs out. This extends each open context to the time its window has left, writes one
+    again when it was dropped although the client neither replied nor booked, and leaves alone
+    every dialog the bot has moved on from. Safe to repeat; one line of counts.
+
+    
+    Example (cron, hourly):
+      17 * * * *  cd /srv/reactivation && .venv/bin/reactivate contexts refresh
+    """
+    counts = workflows.refresh_contexts(load_settings())
+    click.echo(workflows.describe_refresh(counts))
+    if counts["failed"]:
+        raise JobFailed("some contexts could not be written to Redis; run refresh again later")
 
 
 @cli.command("opt-out")

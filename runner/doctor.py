@@ -99,7 +99,24 @@ def _gateway_check(settings: Settings) -> Check:
             False,
             f"{url} answered {response.status_code}: {response.text[:200].strip()}",
         )
+    if _health_body(response).get("connected") is False:
+        # The bot's /health answers 200 whatever the session's state; only this field tells.
+        return Check(
+            "whatsapp gateway",
+            False,
+            f"{url} answers, but WhatsApp is logged out (connected: false): every send would "
+            "fail. Re-link the salon's WhatsApp in the bot (scan its QR code), then run "
+            "`reactivate doctor` again",
+        )
     return Check("whatsapp gateway", True, f"{url}: {response.text[:200].strip()}")
+
+
+def _health_body(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _gemini_check(settings: Settings) -> Check:

@@ -75,7 +75,9 @@ where
 STAMP_SEND = """
 update reactivation.client_reactivation_history
 set send_started_at = now(), message_text = %(text)s, message_source = %(source)s,
-    fallback_reason = %(fallback_reason)s, updated_at = now()
+    fallback_reason = %(fallback_reason)s, context_payload = %(payload)s,
+    context_status = 'pending', reply_until = now() + make_interval(hours => %(window_hours)s),
+    updated_at = now()
 where history_id = %(history_id)s
 """
 
@@ -83,8 +85,7 @@ RECORD_DELIVERY = """
 update reactivation.client_reactivation_history
 set status = %(status)s, whatsapp_message_id = %(message_id)s, error = %(error)s,
     sent_at = case when %(status)s = 'sent' then now() end,
-    context_status = %(context_status)s, context_payload = %(payload)s,
-    updated_at = now()
+    context_status = %(context_status)s, updated_at = now()
 where history_id = %(history_id)s
 """
 
@@ -108,6 +109,8 @@ where history.run_id = %(run_id)s and history.status = 'claimed'
 MARK_UNKNOWN = """
 update reactivation.client_reactivation_history
 set status = 'unknown', updated_at = now(),
+    -- It may have arrived: its context goes to Redis with `contexts replay`.
+    context_status = case when context_payload is not null then 'parked' end,
     error = 'the runner stopped after handing the message to the gateway; delivery unknown'
 where history_id = %(history_id)s
 """
@@ -230,10 +233,13 @@ def reserve_send_slot(
     text: str,
     source: str,
     fallback_reason: str | None,
+    context_payload: dict,
+    reply_window_hours: int,
 ) -> Slot:
     """Decide, for every runner at once, whether this salon may send now; if so stamp the row.
 
-    The stamp is committed before the request leaves, so a crash after it reads 'maybe sent'.
+    The stamp - with the message's dialog context, the durable copy `reply_context` serves -
+    is committed before the request leaves, so a crash after it reads 'maybe sent'.
     """
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s, %s)", (SLOT_LOCK, company_id))
@@ -254,6 +260,8 @@ def reserve_send_slot(
                 "text": text,
                 "source": source,
                 "fallback_reason": fallback_reason,
+                "payload": json.dumps(context_payload, ensure_ascii=False),
+                "window_hours": reply_window_hours,
             },
         )
     return Slot(True)
@@ -267,14 +275,12 @@ def record_delivery(
     message_id: str | None,
     error: str | None,
     context_status: str | None = None,
-    context_payload: dict | None = None,
 ) -> None:
     """The gateway's answer (and, after a send, where the bot's context went), in one commit.
 
     A certain failure also releases the claim for a later run. Until this commits the row reads
     'claimed' with its send stamp, which recovery turns into 'unknown': never a second send.
     """
-    payload = json.dumps(context_payload, ensure_ascii=False) if context_payload else None
     with conn.transaction():
         conn.execute(
             RECORD_DELIVERY,
@@ -284,7 +290,6 @@ def record_delivery(
                 "message_id": message_id,
                 "error": error,
                 "context_status": context_status,
-                "payload": payload,
             },
         )
         if status == "failed":

@@ -67,6 +67,11 @@ class DialogContext:
             "sentAt": self.sent_at,
         }
 
+    @property
+    def suggested_service_title(self) -> str | None:
+        service = self.pending_action.get("suggestedService") or {}
+        return service.get("name") or None
+
     @classmethod
     def from_payload(cls, payload: dict) -> "DialogContext":
         return cls(

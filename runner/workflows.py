@@ -1,6 +1,7 @@
 """What each command does, as plain functions over settings: the CLI only formats results."""
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
 
@@ -10,7 +11,7 @@ from runner.candidates import active_salons, check_mart_fresh, load_salon
 from runner.composition import campaign_adapters, context_store, needs_redis
 from runner.config import Settings
 from runner.connections import connect, open_services
-from runner.contexts import ReplaySummary, replay_parked_contexts
+from runner.contexts import ReplaySummary, refresh_open_contexts, replay_parked_contexts
 from runner.dbt import DbtOutcome, run_dbt
 from runner.errors import JobFailed
 from runner.migrations import migrate
@@ -127,7 +128,10 @@ def run_salon(
 
 
 def nightly(settings: Settings, *, live: bool, quiet: bool = True, on_event=None, on_start=None):
-    """`reactivate nightly`: build, then every active salon; no campaign after a failed build."""
+    """`reactivate nightly`: build, then every active salon; no campaign after a failed build.
+
+    A live nightly then refreshes the open dialog contexts (their counts; None in a dry run).
+    """
     with (
         open_services(settings, need_redis=needs_redis(settings, live)) as services,
         stop_on_signals() as stop,
@@ -138,7 +142,9 @@ def nightly(settings: Settings, *, live: bool, quiet: bool = True, on_event=None
         summaries = run_salons(
             settings, services, salons, live=live, stop=stop, on_event=on_event, on_start=on_start
         )
-        return outcome, summaries
+        # The bot cut earlier contexts to 24 h; an hourly cron does this between nights.
+        refreshed = refresh_on(settings, services) if live else None
+        return outcome, summaries, refreshed
 
 
 def run_salons(
@@ -190,7 +196,25 @@ def replay_contexts(settings: Settings) -> ReplaySummary:
         conn = stack.enter_context(connect(services.postgres, autocommit=True))
         migrate(conn)
         store = context_store(settings, services, stack)
-        return replay_parked_contexts(conn, store, settings.reply_window_hours)
+        return replay_parked_contexts(conn, store)
+
+
+def refresh_contexts(settings: Settings) -> Counter:
+    """`reactivate contexts refresh`: keep unanswered contexts alive for their whole window."""
+    with open_services(settings) as services:
+        return refresh_on(settings, services)
+
+
+def refresh_on(settings: Settings, services) -> Counter:
+    with ExitStack() as stack:
+        conn = stack.enter_context(connect(services.postgres, autocommit=True))
+        migrate(conn)
+        return refresh_open_contexts(conn, context_store(settings, services, stack))
+
+
+def describe_refresh(counts: Counter) -> str:
+    order = ("extended", "restored", "kept", "replied", "answered", "moved_on", "failed")
+    return "contexts refreshed: " + ", ".join(f"{name} {counts[name]}" for name in order)
 
 
 def load_ab_report(settings: Settings, company_id: int | None) -> Report:

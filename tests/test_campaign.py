@@ -12,6 +12,7 @@ from runner.campaign import CampaignRequest
 from runner.candidates import load_candidates, load_salon
 from runner.connections import connect
 from runner.opt_outs import record_opt_out
+from runner.ports import DialogContext
 from tests.campaign_support import (
     COMPANY,
     OPEN_HOUR,
@@ -62,7 +63,8 @@ def test_a_live_run_sends_each_client_once_records_holdouts_and_leaves_context(
     database, conn = salon_db
     add_candidates(conn, 8, arms=ARMS)
     phone = "79162300001"
-    redis_conn.hset(f"dialog:{COMPANY}:whatsapp:{phone}", mapping={"selection": '{"x": 1}'})
+    own_selection = '{"staff": "Ольга"}'
+    redis_conn.hset(f"dialog:{COMPANY}:whatsapp:{phone}", mapping={"selection": own_selection})
     redis_conn.expire(f"dialog:{COMPANY}:whatsapp:{phone}", 3600)
 
     with fake_gateway() as gateway:
@@ -82,7 +84,7 @@ def test_a_live_run_sends_each_client_once_records_holdouts_and_leaves_context(
             assert text and message_id and context_status == "saved"
 
     dialog = redis_conn.hgetall(f"dialog:{COMPANY}:whatsapp:{phone}")
-    assert dialog["selection"] == '{"x": 1}'  # the bot's own field survived
+    assert dialog["selection"] == own_selection  # the bot's own field survived
     action = json.loads(dialog["pendingAction"])
     assert action["type"] == "reactivation_response"
     assert action["messageSent"] == next(m["message"] for m in sent if m["phone"] == phone)
@@ -237,6 +239,14 @@ def test_consecutive_gateway_failures_abort_the_run_and_leave_the_rest_untouched
         assert len(load_candidates(other, COMPANY, None)) == 10  # all available next time
 
 
+CRASHED_CONTEXT = DialogContext(
+    {"type": "reactivation_response", "messageSent": "Здравствуйте!"},
+    None,
+    "Здравствуйте!",
+    "2026-11-24T07:00:00+00:00",
+)
+
+
 def test_a_restart_after_a_crash_between_send_and_record_never_resends(salon_db, services):
     database, conn = salon_db
     add_candidates(conn, 3)
@@ -260,6 +270,8 @@ def test_a_restart_after_a_crash_between_send_and_record_never_resends(salon_db,
             text="Здравствуйте!",
             source="template",
             fallback_reason=None,
+            context_payload=CRASHED_CONTEXT.to_payload(),
+            reply_window_hours=72,
         )
     # When the runner starts again
     with fake_gateway() as gateway:
@@ -274,6 +286,14 @@ def test_a_restart_after_a_crash_between_send_and_record_never_resends(salon_db,
         (run_id,),
     ).fetchall()
     assert crashed_rows == [(1, "unknown"), (2, "skipped")]
+    # The maybe-delivered message keeps its context for the client's reply: parked for replay
+    # into Redis, and served from Postgres meanwhile.
+    parked = conn.execute(
+        "select context_status, reactivation.reply_context(company_id, phone)"
+        " from reactivation.client_reactivation_history where history_id = %s",
+        (first,),
+    ).fetchone()
+    assert parked == ("parked", CRASHED_CONTEXT.pending_action)
     crashed_run = conn.execute(
         "select status, stop_reason from reactivation.campaign_runs where run_id = %s", (run_id,)
     ).fetchone()
@@ -314,6 +334,8 @@ def test_pacing_and_the_hourly_cap_are_shared_by_every_runner_of_a_salon(salon_d
                 text="t",
                 source="template",
                 fallback_reason=None,
+                context_payload=CRASHED_CONTEXT.to_payload(),
+                reply_window_hours=72,
             )
 
         assert reserve(a, rows[0]).granted

@@ -211,7 +211,7 @@ def test_a_redis_outage_parks_the_context_and_replay_pushes_it_later(
     assert any("parked" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
     assert redis_conn.keys("dialog:*") == []
 
-    replayed = replay_parked_contexts(conn, RedisContextStore(redis_conn, 72), 72)
+    replayed = replay_parked_contexts(conn, RedisContextStore(redis_conn, 72))
 
     assert replayed.replayed == 2
     assert history_rows(conn, "context_status") == [("replayed",)] * 2
@@ -226,10 +226,10 @@ def test_replay_marks_contexts_past_the_reply_window_expired(salon_db, services,
     with fake_gateway() as gateway:
         live_run(database, services, gateway, context_redis_url="redis://127.0.0.1:1/0")
     conn.execute(
-        "update reactivation.client_reactivation_history set sent_at = now() - interval '80 hours'"
+        "update reactivation.client_reactivation_history set reply_until = now() - interval '8 h'"
     )
 
-    replayed = replay_parked_contexts(conn, RedisContextStore(redis_conn, 72), 72)
+    replayed = replay_parked_contexts(conn, RedisContextStore(redis_conn, 72))
 
     assert (replayed.replayed, replayed.expired) == (0, 1)
     assert redis_conn.keys("dialog:*") == []
