@@ -48,8 +48,8 @@ format: $(STAMP) ## Apply ruff's formatting and fixes
 bench: $(STAMP) ## Performance report (slow; not part of CI)
 	$(BIN)/pytest -m bench -s -p no:cacheprovider tests/bench
 
-docs: $(STAMP) ## Generate the dbt docs (dbt_project/target/index.html)
-	$(BIN)/python -m tests.with_database -- $(BIN)/dbt docs generate --project-dir dbt_project
+docs: $(STAMP) ## The dbt docs of the demo's database (after `make demo`): dbt_project/target/index.html
+	$(BIN)/reactivate --embedded docs
 
 clean: ## Remove the virtualenv, the embedded servers' data and dbt's target
 	rm -rf $(VENV) .embedded dbt_project/target dbt_project/logs $(HANDLER)/node_modules

@@ -5,13 +5,14 @@ Exit codes: 0 success, 1 the job failed, 2 bad usage or configuration.
 
 import logging
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from runner import demo, workflows
-from runner.config import load_settings
+from runner.config import Settings, load_settings, read_environment
 from runner.display import CampaignDisplay, print_report, print_summary
 from runner.doctor import run_checks
 from runner.errors import ConfigurationError, JobFailed
@@ -48,14 +49,30 @@ live_option = click.option(
 
 
 @click.group(cls=_ReactivateGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="salon-reactivation", prog_name="reactivate")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
-def cli(verbose: bool) -> None:
+@click.option(
+    "--embedded",
+    is_flag=True,
+    help="Without PG*/REDIS_URL, use the embedded servers under REACTIVATION_EMBEDDED_DIR "
+    "(default .embedded): the world `reactivate demo` left.",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read settings from this file (default: ./.env when present). Variables already set "
+    "in the environment win.",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, embedded: bool, env_file: Path | None) -> None:
     """Bring back salon clients who drifted away, and measure whether it works.
 
     \b
-    Example:
+    Examples:
       reactivate db migrate && reactivate build && reactivate nightly --live
+      reactivate --embedded report        # after `reactivate demo`: its data
     """
+    ctx.obj = {"embedded": embedded, "env_file": env_file}
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -76,7 +93,7 @@ def db_migrate() -> None:
     Example:
       PGHOST=db.local PGDATABASE=bot reactivate db migrate
     """
-    applied = workflows.migrate_database(load_settings())
+    applied = workflows.migrate_database(_settings())
     if applied:
         for name in applied:
             click.echo(f"applied {name}")
@@ -113,25 +130,39 @@ def generate_data(
       reactivate generate-data --companies 100 --clients-per-company 1000 --years 2
     """
     plan = GenerationPlan(companies, clients_per_company, years, seed, _as_of(as_of))
-    summary = workflows.generate(load_settings(), plan)
+    summary = workflows.generate(_settings(), plan)
     click.echo(workflows.describe_generation(summary))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
-@click.pass_context
-def build(ctx: click.Context, dbt_args: tuple[str, ...]) -> None:
+def build(dbt_args: tuple[str, ...]) -> None:
     """`dbt build` of the project with its profile; extra arguments go to dbt.
 
-    Migrates the runner's schema first (the models read it). Exits 1 naming the failed nodes.
+    Migrates the runner's schema first (the models read it). dbt's progress goes to stderr.
+    Exits 1 naming the failed nodes.
 
     \b
     Example:
       reactivate build -- --select marts
     """
-    verbose = ctx.find_root().params.get("verbose", False)
-    outcome = workflows.build(load_settings(), dbt_args, quiet=not verbose)
+    outcome = workflows.build(_settings(), dbt_args, quiet=False)
     click.echo(workflows.describe_build(outcome))
+
+
+@cli.command()
+def docs() -> None:
+    """Generate the dbt docs (models, columns, tests, lineage) from the configured database.
+
+    The catalog lists the tables the database holds, so build first. Writes
+    dbt_project/target/index.html.
+
+    \b
+    Example (the demo's database):
+      reactivate demo && reactivate --embedded docs
+    """
+    index, nodes = workflows.generate_docs(_settings())
+    click.echo(f"dbt docs: {nodes} tables and views in the catalog, {index}")
 
 
 @cli.command()
@@ -162,7 +193,7 @@ def run(company_id: int, limit: int | None, live: bool, test_phone: str | None) 
         limit = limit or TEST_PHONE_DEFAULT_LIMIT
     with CampaignDisplay(live=live) as display:
         summary = workflows.run_salon(
-            load_settings(),
+            _settings(),
             company_id,
             limit=limit,
             live=live,
@@ -189,7 +220,7 @@ def nightly(ctx: click.Context, live: bool) -> None:
     verbose = ctx.find_root().params.get("verbose", False)
     with CampaignDisplay(live=live) as display:
         outcome, summaries, refreshed = workflows.nightly(
-            load_settings(),
+            _settings(),
             live=live,
             quiet=not verbose,
             on_event=display.on_event,
@@ -240,7 +271,7 @@ def report(company_id: int | None, output_format: str, html_file: str | None, la
       reactivate report --company 962302 --format csv > ab.csv
       reactivate report --html report.html --lang en
     """
-    loaded = workflows.load_ab_report(load_settings(), company_id)
+    loaded = workflows.load_ab_report(_settings(), company_id)
     if output_format == "json":
         click.echo(as_json(loaded))
     elif output_format == "csv":
@@ -265,7 +296,7 @@ def contexts_replay() -> None:
     Example:
       reactivate contexts replay
     """
-    summary = workflows.replay_contexts(load_settings())
+    summary = workflows.replay_contexts(_settings())
     click.echo(
         f"contexts replayed: {summary.replayed}, expired (past the reply window): "
         f"{summary.expired}, failed: {summary.failed}"
@@ -287,7 +318,7 @@ def contexts_refresh() -> None:
     Example (cron, hourly):
       17 * * * *  cd /srv/reactivation && .venv/bin/reactivate contexts refresh
     """
-    counts = workflows.refresh_contexts(load_settings())
+    counts = workflows.refresh_contexts(_settings())
     click.echo(workflows.describe_refresh(counts))
     if counts["failed"]:
         raise JobFailed("some contexts could not be written to Redis; run refresh again later")
@@ -304,7 +335,7 @@ def opt_out(company_id: int, phone: str, reason: str | None) -> None:
     Example:
       reactivate opt-out --company 962302 --phone "+7 916 150-22-39" --reason "просил не писать"
     """
-    recorded = workflows.opt_out(load_settings(), company_id, phone, reason)
+    recorded = workflows.opt_out(_settings(), company_id, phone, reason)
     state = "opted out" if recorded.is_new else "already opted out"
     click.echo(f"{mask_phone(recorded.phone)} {state} of salon {recorded.company_id}")
 
@@ -320,7 +351,7 @@ def doctor_command() -> None:
     Example:
       reactivate doctor
     """
-    checks = run_checks(load_settings())
+    checks = run_checks(_settings())
     for check in checks:
         click.echo(f"{check.label:<4} {check.name}: {check.detail}")
     if any(not check.ok for check in checks):
@@ -335,7 +366,14 @@ def demo_command() -> None:
     Example:
       reactivate demo
     """
-    demo.run_demo(load_settings(), echo=click.echo)
+    demo.run_demo(_settings(), echo=click.echo)
+
+
+def _settings() -> Settings:
+    """The settings every command runs with: the environment (and env file) plus root flags."""
+    options = click.get_current_context().find_root().obj or {}
+    settings = load_settings(read_environment(options.get("env_file")))
+    return replace(settings, allow_embedded=True) if options.get("embedded") else settings
 
 
 def _as_of(value: datetime | None) -> datetime:

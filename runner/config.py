@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 from runner.errors import ConfigurationError
 
 DEFAULT_GEMINI_MODEL = "gemini-3.5-flash-lite"
@@ -60,6 +62,16 @@ class Settings:
     send_timeout_seconds: float
     gemini_timeout_seconds: float
     embedded_dir: Path
+    # `reactivate --embedded`: without PG*/REDIS_URL, use the embedded servers (the demo's).
+    allow_embedded: bool = False
+
+
+def read_environment(env_file: Path | None = None) -> dict[str, str]:
+    """The process environment over the values of an env file: `env_file`, else `./.env` when
+    present. A variable set in the environment always wins, as it does for cron and systemd."""
+    path = env_file if env_file is not None else Path(".env")
+    from_file = dotenv_values(path) if path.is_file() else {}
+    return {**{k: v for k, v in from_file.items() if v is not None}, **os.environ}
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

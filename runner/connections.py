@@ -21,7 +21,8 @@ from runner.errors import ConfigurationError
 CONNECT_TIMEOUT_SECONDS = 5
 _NOT_CONFIGURED = (
     "{variable} is not set: point it at your {what} (see .env.example), "
-    "or try everything on embedded servers with `reactivate demo`"
+    "or try everything on embedded servers with `reactivate demo` (then `reactivate --embedded "
+    "...` reaches the demo's data)"
 )
 
 
@@ -42,6 +43,7 @@ def open_services(
     """Resolve and check Postgres (and Redis); start embedded ones only when allowed."""
     with ExitStack() as stack:
         postgres, redis_url, embedded = settings.postgres, settings.redis_url, False
+        allow_embedded = allow_embedded or settings.allow_embedded
         if postgres is None:
             if not allow_embedded:
                 raise ConfigurationError(_NOT_CONFIGURED.format(variable="PGHOST", what="Postgres"))

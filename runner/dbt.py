@@ -20,6 +20,7 @@ from runner.connections import postgres_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 PROFILE_TEMPLATE = PROJECT_ROOT / "profiles.yml.example"
 _FAILED_STATUSES = {"error", "fail", "runtime error"}
 # "Now" for the build's date logic (macro now_or_as_of). Always set, empty for the real now, so

@@ -1,12 +1,14 @@
 """`reactivate doctor`: check each configured service and say plainly what is wrong."""
 
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 
 import httpx
 import psycopg
 
 from runner.config import Settings
 from runner.connections import check_redis, connect, mask_url
+from runner.embedded import embedded_postgres, embedded_redis
 from runner.errors import ConfigurationError
 from runner.migrations import available_migrations
 
@@ -29,12 +31,20 @@ class Check:
 
 
 def run_checks(settings: Settings) -> list[Check]:
-    return [
-        *_postgres_checks(settings),
-        _redis_check(settings),
-        _gateway_check(settings),
-        _gemini_check(settings),
-    ]
+    with ExitStack() as stack:
+        if settings.allow_embedded:  # `--embedded`: the demo's servers stand in for unset ones
+            if settings.postgres is None:
+                embedded = stack.enter_context(embedded_postgres(settings.embedded_dir))
+                settings = replace(settings, postgres=embedded)
+            if settings.redis_url is None:
+                embedded = stack.enter_context(embedded_redis(settings.embedded_dir))
+                settings = replace(settings, redis_url=embedded)
+        return [
+            *_postgres_checks(settings),
+            _redis_check(settings),
+            _gateway_check(settings),
+            _gemini_check(settings),
+        ]
 
 
 def _postgres_checks(settings: Settings) -> list[Check]:

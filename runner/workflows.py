@@ -1,9 +1,11 @@
 """What each command does, as plain functions over settings: the CLI only formats results."""
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
+from pathlib import Path
 
 from runner.alerts import configure_alerts
 from runner.campaign import CampaignRequest, Outreach, RunSummary, run_campaign
@@ -12,7 +14,7 @@ from runner.composition import campaign_adapters, context_store, needs_redis
 from runner.config import Settings
 from runner.connections import connect, open_services
 from runner.contexts import ReplaySummary, refresh_open_contexts, replay_parked_contexts
-from runner.dbt import DbtOutcome, run_dbt
+from runner.dbt import DBT_TARGET_DIR, DbtOutcome, run_dbt
 from runner.errors import JobFailed
 from runner.migrations import migrate
 from runner.opt_outs import OptOut, record_opt_out, sync_reply_opt_outs
@@ -68,15 +70,46 @@ def build_on(
     return outcome
 
 
+def generate_docs(settings: Settings) -> tuple[Path, int]:
+    """`reactivate docs`: dbt's docs site; returns its index page and the catalog's node count."""
+    with open_services(settings, need_redis=False) as services:
+        outcome = run_dbt(services.postgres, "docs generate")
+    if not outcome.succeeded:
+        raise JobFailed(f"dbt docs generate failed: {outcome.error or 'see the log above'}")
+    catalog = json.loads((DBT_TARGET_DIR / "catalog.json").read_text(encoding="utf-8"))
+    nodes = len(catalog.get("nodes", {}))
+    if not nodes:
+        raise JobFailed(
+            "the catalog is empty: the database holds no built models; run `reactivate build` "
+            "(or `reactivate demo`, then `reactivate --embedded docs`)"
+        )
+    return DBT_TARGET_DIR / "index.html", nodes
+
+
 def opt_out(settings: Settings, company_id: int, phone: str, reason: str | None) -> OptOut:
     with open_services(settings, need_redis=False) as services, connect(services.postgres) as conn:
         migrate(conn)
         return record_opt_out(conn, company_id, phone, reason)
 
 
+# dbt's own summary line ("Done. PASS=101 WARN=1 ERROR=0 SKIP=0 NO-OP=0 TOTAL=102"): models
+# that ran ('success') and tests that held ('pass') are both PASS there.
+_DBT_SUMMARY = {
+    "PASS": ("success", "pass"),
+    "WARN": ("warn",),
+    "ERROR": ("error", "fail", "runtime error"),
+    "SKIP": ("skipped",),
+    "NO-OP": ("no-op",),
+}
+
+
 def describe_build(outcome: DbtOutcome) -> str:
-    counts = ", ".join(f"{count} {status}" for status, count in sorted(outcome.counts.items()))
-    lines = [f"dbt build succeeded: {counts}"]
+    totals = {
+        label: sum(outcome.counts.get(status, 0) for status in statuses)
+        for label, statuses in _DBT_SUMMARY.items()
+    }
+    counts = " ".join(f"{label}={count}" for label, count in totals.items())
+    lines = [f"dbt build succeeded: {counts} TOTAL={sum(outcome.counts.values())}"]
     lines += [f"  warning: {warning}" for warning in outcome.warnings]
     return "\n".join(lines)
 

@@ -14,6 +14,8 @@ COMMANDS = [
     ["nightly"],
     ["report"],
     ["contexts", "replay"],
+    ["contexts", "refresh"],
+    ["docs"],
     ["opt-out"],
     ["doctor"],
     ["demo"],
@@ -67,3 +69,33 @@ def test_generate_data_writes_the_configured_database(database):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("generated 2 salons")
     assert "60 clients" in result.stdout
+
+
+def test_version_names_the_package_version():
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(cli, ["--version"])
+
+    assert result.exit_code == 0
+    assert result.output == f"reactivate, version {version('salon-reactivation')}\n"
+
+
+def test_a_dotenv_file_is_read_and_the_environment_wins(database, tmp_path):
+    env = service_environment(database)
+    # The file names the test database; PGDATABASE in the environment points elsewhere.
+    (tmp_path / ".env").write_text(
+        f"PGHOST={database.host}\nPGPORT={database.port}\nPGUSER={database.user}\n"
+        f"PGDATABASE=does_not_exist\n"
+    )
+    for name in ("PGHOST", "PGPORT", "PGUSER"):
+        env.pop(name)
+
+    from_file = run_cli("db", "migrate", env=env, cwd=tmp_path)
+    named = run_cli("--env-file", str(tmp_path / ".env"), "db", "migrate", env=env)
+    env.pop("PGDATABASE")
+    wrong_database = run_cli("db", "migrate", env=env, cwd=tmp_path)
+
+    assert from_file.returncode == 0, from_file.stderr
+    assert "applied 0001_reactivation_schema" in from_file.stdout
+    assert named.returncode == 0 and "up to date" in named.stdout
+    assert wrong_database.returncode == 2 and "does_not_exist" in wrong_database.stderr

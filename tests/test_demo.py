@@ -1,5 +1,6 @@
 """`reactivate demo` from nothing: the whole loop on embedded services, and a second run works."""
 
+import json
 from html.parser import HTMLParser
 
 from runner.migrations import available_migrations
@@ -26,16 +27,50 @@ def test_demo_runs_the_whole_loop_on_embedded_services_twice(tmp_path):
     assert "Campaign summary" in out and "Sample messages:" in out
     assert "bookings written to the cache" in out
     assert "Timed by rhythm, AI text" in out and "No message (holdout)" in out
+    assert "planted" in out and "malformed records" in out  # the expected warning, explained
+    assert "reactivate --embedded report --lang ru" in out
     page = (tmp_path / "reactivation-demo-report.html").read_text(encoding="utf-8")
-    parser = HTMLParser()
-    parser.feed(page)
-    assert "<svg" in page and "Без сообщения (контроль)" in page
+    tags = _tags(page)
+    assert {"svg", "table", "style"} <= tags and "script" not in tags
+    assert "Без сообщения (контроль)" in page
 
     assert second.returncode == 0, second.stderr
     assert "0 migration(s) applied" in second.stdout
     # A second demo starts the world afresh: the same campaign sizes, nobody "in cooldown".
     assert _campaign_lines(first.stdout) == _campaign_lines(second.stdout)
     assert "Traceback" not in first.stderr + second.stderr
+
+
+def test_the_demo_hands_its_world_to_the_commands_that_follow(tmp_path):
+    env = service_environment(None)
+    env["REACTIVATION_EMBEDDED_DIR"] = str(tmp_path / "embedded")
+    env.pop("WHATSAPP_API_URL", None)
+    env.pop("GEMINI_API_KEY", None)
+    assert run_cli("demo", env=env, cwd=tmp_path).returncode == 0
+
+    without = run_cli("report", "--format", "json", env=env, cwd=tmp_path)
+    report = run_cli("--embedded", "report", "--format", "json", env=env, cwd=tmp_path)
+    dry_run = run_cli("--embedded", "run", "--company", "900001", "--limit", "2", env=env)
+
+    assert without.returncode == 2 and "--embedded" in without.stderr
+    assert report.returncode == 0, report.stderr
+    arms = {row["arm"] for row in json.loads(report.stdout)["summary"]}
+    assert arms == {"holdout", "control", "waterfall_template", "waterfall_ai"}
+    assert dry_run.returncode == 0, dry_run.stderr
+
+
+def _tags(page: str) -> set[str]:
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.seen = set()
+
+        def handle_starttag(self, tag, attrs):
+            self.seen.add(tag)
+
+    parser = Tags()
+    parser.feed(page)
+    return parser.seen
 
 
 def _campaign_lines(stdout: str) -> list[str]:
