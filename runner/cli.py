@@ -16,7 +16,7 @@ from runner.config import Settings, load_settings, read_environment
 from runner.display import CampaignDisplay, print_report, print_summary
 from runner.doctor import run_checks
 from runner.errors import ConfigurationError, JobFailed
-from runner.phones import mask_phone, normalize_phone
+from runner.phones import mask_phone, parse_operator_phone
 from runner.report import as_csv, as_json
 from runner.report_html import render_html
 from runner.synthetic.generate import GenerationPlan
@@ -187,9 +187,7 @@ def run(company_id: int, limit: int | None, live: bool, test_phone: str | None) 
     """
     phone = None
     if test_phone is not None:
-        phone = normalize_phone(test_phone)
-        if phone is None:
-            raise ConfigurationError(f"--test-phone {test_phone!r} is not a phone number")
+        phone = parse_operator_phone(test_phone, option="--test-phone")
         limit = limit or TEST_PHONE_DEFAULT_LIMIT
     with CampaignDisplay(live=live) as display:
         summary = workflows.run_salon(

@@ -4,8 +4,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from runner.errors import ConfigurationError
-from runner.phones import normalize_phone
+from runner.phones import parse_operator_phone
 
 # Idempotent: a second opt-out of the same phone keeps the first date and fills in a reason
 # only if the first one had none.
@@ -32,9 +31,7 @@ def record_opt_out(
     reason: str | None,
     source: str = "operator",
 ) -> OptOut:
-    phone = normalize_phone(raw_phone)
-    if phone is None:
-        raise ConfigurationError(f"--phone {raw_phone!r} is not a phone number")
+    phone = parse_operator_phone(raw_phone)
     with conn.transaction():
         _, is_new = conn.execute(
             RECORD_OPT_OUT,

@@ -1,6 +1,11 @@
-"""Phone numbers exactly as the bot normalizes them, and masked for logs."""
+"""Phone numbers: as an operator types them, as the bot keys them, and masked for logs."""
 
 import re
+
+import phonenumbers
+from phonenumbers import NumberParseException, ValidationResult
+
+from runner.errors import ConfigurationError
 
 _NON_DIGITS = re.compile(r"\D")
 
@@ -31,3 +36,42 @@ def mask_phone(phone: str | None) -> str:
     if len(phone) <= 7:
         return "*" * len(phone)
     return f"{phone[:4]}***{phone[-4:]}"
+
+
+_REGION = "RU"  # numbers written without a country code are Russian, as the salons' clients
+_WHY_NOT = {
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_LENGTH: "the wrong length",
+    ValidationResult.INVALID_COUNTRY_CODE: "an unknown country code",
+}
+
+
+def parse_operator_phone(raw: str, option: str = "--phone") -> str:
+    """A phone an operator typed, parsed by libphonenumber, as the bot's key ('79161502239').
+
+    '+7 (916) 150-22-39', '8 916 150 22 39' and '9161502239' are one number. An extension, a
+    number that cannot exist, or a foreign number written without its '+' is refused with what
+    was understood: storing a wrong key would silently fail to match the client.
+    """
+    try:
+        number = phonenumbers.parse(raw, _REGION)
+    except NumberParseException as error:
+        raise ConfigurationError(f"{option} {raw!r} is not a phone number ({error})") from None
+    understood = f"+{number.country_code} {number.national_number}"
+    if number.extension:
+        raise ConfigurationError(
+            f"{option} {raw!r} has an extension ({number.extension}); understood {understood} "
+            f"ext. {number.extension}: give the number alone, e.g. {understood}"
+        )
+    if not phonenumbers.is_valid_number(number):
+        why = phonenumbers.is_possible_number_with_reason(number)
+        reason = _WHY_NOT.get(why, "not a number in use")
+        raise ConfigurationError(
+            f"{option} {raw!r}: understood {understood}, {reason} for a number with country "
+            f"code +{number.country_code}. Write a foreign number with its '+' and country code"
+        )
+    key = normalize_phone(f"{number.country_code}{number.national_number}")
+    if key is None:
+        raise ConfigurationError(f"{option} {raw!r}: understood {understood}, not a phone key")
+    return key

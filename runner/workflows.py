@@ -89,6 +89,7 @@ def generate_docs(settings: Settings) -> tuple[Path, int]:
 def opt_out(settings: Settings, company_id: int, phone: str, reason: str | None) -> OptOut:
     with open_services(settings, need_redis=False) as services, connect(services.postgres) as conn:
         migrate(conn)
+        load_salon(conn, company_id)  # refuses a salon that does not exist
         return record_opt_out(conn, company_id, phone, reason)
 
 
@@ -256,4 +257,6 @@ def load_ab_report(settings: Settings, company_id: int | None) -> Report:
         open_services(settings, need_redis=False) as services,
         connect(services.postgres, autocommit=True) as conn,
     ):
+        if company_id is not None:
+            load_salon(conn, company_id)  # refuses a salon that does not exist
         return load_report(conn, company_id)

@@ -1,48 +1,97 @@
 """`reactivate opt-out` and `reactivate doctor` against real Postgres, Redis and HTTP."""
 
+import pytest
+from click.testing import CliRunner
+
+from runner.cli import cli
+from runner.phones import normalize_phone, parse_operator_phone
+from tests.campaign_support import COMPANY, prepare_salon
 from tests.health_server import gateway_health
 from tests.support import run_cli, service_environment
 
 
-def test_opt_out_is_recorded_once_with_the_phone_normalized(database):
-    env = service_environment(database)
+@pytest.fixture
+def salon_env(database, conn):
+    """A database with the bot's tables and one salon, 962302, as the environment names it."""
+    prepare_salon(conn)
+    conn.commit()
+    return service_environment(database)
 
-    first = run_cli(
-        "opt-out",
-        "--company",
-        "962302",
-        "--phone",
-        "8 (916) 150-22-39",
-        "--reason",
-        "просил не писать",
-        env=env,
-    )
-    again = run_cli("opt-out", "--company", "962302", "--phone", "+79161502239", env=env)
 
-    assert first.returncode == 0, first.stderr
+def opt_out(env, *args):
+    return CliRunner().invoke(cli, ["opt-out", "--company", str(COMPANY), *args], env=env)
+
+
+def test_opt_out_is_recorded_once_with_the_phone_normalized(salon_env):
+    first = opt_out(salon_env, "--phone", "8 (916) 150-22-39", "--reason", "просил не писать")
+    again = opt_out(salon_env, "--phone", "+79161502239")
+
+    assert first.exit_code == 0, first.output
     assert first.stdout.strip() == "7916***2239 opted out of salon 962302"
-    assert "150-22-39" not in first.stdout + first.stderr
-    assert again.returncode == 0, again.stderr
+    assert "150-22-39" not in first.output
+    assert again.exit_code == 0, again.output
     assert again.stdout.strip() == "7916***2239 already opted out of salon 962302"
 
 
-def test_opt_out_keeps_the_first_reason(database, conn):
-    env = service_environment(database)
-    run_cli("opt-out", "--company", "1", "--phone", "79000000001", "--reason", "стоп", env=env)
-    run_cli("opt-out", "--company", "1", "--phone", "79000000001", "--reason", "другое", env=env)
+def test_opt_out_keeps_the_first_reason(salon_env, conn):
+    opt_out(salon_env, "--phone", "79000000001", "--reason", "стоп")
+    opt_out(salon_env, "--phone", "79000000001", "--reason", "другое")
 
     rows = conn.execute("select phone, reason from reactivation.opt_outs").fetchall()
 
     assert rows == [("79000000001", "стоп")]
 
 
-def test_opt_out_of_something_that_is_not_a_phone_is_a_usage_error(database):
-    result = run_cli(
-        "opt-out", "--company", "1", "--phone", "n/a", env=service_environment(database)
-    )
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("+7 (916) 150-22-39", "79161502239"),
+        ("8 916 150 22 39", "79161502239"),
+        ("916 150-22-39", "79161502239"),
+        ("+7-916-150-22-39", "79161502239"),
+        ("79161502239", "79161502239"),
+        ("+375 29 123-45-67", "375291234567"),  # foreign, with its + and country code
+    ],
+)
+def test_every_way_an_operator_types_a_phone_reaches_the_bots_key(typed, key):
+    assert parse_operator_phone(typed) == key
+    assert normalize_phone(key) == key  # the matching rule agrees with what is stored
 
-    assert result.returncode == 2
-    assert "is not a phone number" in result.stderr
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("+7 (916) 150 22 39 доб. 5", "has an extension (5); understood +7 9161502239 ext. 5"),
+        ("375291234567", "understood +7 375291234567, the wrong length"),
+        ("12345", "understood +7 12345, too short"),
+        ("n/a", "is not a phone number"),
+    ],
+)
+def test_a_phone_that_cannot_be_stored_right_is_refused_saying_what_was_understood(
+    salon_env, conn, typed, says
+):
+    result = opt_out(salon_env, "--phone", typed)
+
+    assert result.exit_code == 2
+    assert says in result.output
+    assert conn.execute("select count(*) from reactivation.opt_outs").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["opt-out", "--company", "12345", "--phone", "+79161502239"],
+        ["report", "--company", "12345"],
+        ["run", "--company", "12345"],
+    ],
+    ids=["opt-out", "report", "run"],
+)
+def test_a_salon_that_does_not_exist_is_refused(salon_env, conn, command):
+    result = CliRunner().invoke(cli, command, env=salon_env)
+
+    assert result.exit_code == 2, result.output
+    assert "--company 12345: no such salon" in result.output
+    assert conn.execute("select count(*) from reactivation.opt_outs").fetchone()[0] == 0
 
 
 def test_doctor_reports_every_service_ok(database, services):
