@@ -134,7 +134,12 @@ def run_campaign(outreach: Outreach, request: CampaignRequest) -> RunSummary:
                     "%(unknown)d sends marked unknown",
                     recovered,
                 )
-        candidates = load_candidates(conn, salon.company_id, request.limit)
+        if request.test_phone:
+            candidates = _for_test_phone(
+                load_candidates(conn, salon.company_id, None), request.limit, summary
+            )
+        else:
+            candidates = load_candidates(conn, salon.company_id, request.limit)
         summary.counts["candidates"] = len(candidates)
         outreach.on_start(salon.company_id, len(candidates))
         state = window_state(
@@ -503,6 +508,26 @@ class _Campaign:
 
     def _tell(self, outcome: ClientOutcome) -> None:
         self.outreach.on_event(outcome)
+
+
+def _for_test_phone(
+    candidates: list[Candidate], limit: int | None, summary: RunSummary
+) -> list[Candidate]:
+    """A smoke test sends `limit` messages: holdouts have none, so they are passed over, and
+    the summary names the ones passed over on the way."""
+    chosen, passed_over = [], []
+    for candidate in candidates:
+        if limit is not None and len(chosen) >= limit:
+            break
+        (passed_over if candidate.arm == "holdout" else chosen).append(candidate)
+    summary.counts["holdouts_passed_over"] = len(passed_over)
+    if passed_over:
+        named = ", ".join(f"client {c.client_id} ({mask_phone(c.phone)})" for c in passed_over)
+        summary.notice = (
+            f"test phone: {len(passed_over)} holdout(s) passed over, holdouts get no message: "
+            f"{named}"
+        )
+    return chosen
 
 
 class _PickFromBatch:

@@ -18,7 +18,8 @@ class CampaignDisplay:
     def __init__(self, *, live: bool) -> None:
         self.live = live
         self.out = Console(file=sys.stdout, soft_wrap=True, highlight=False)
-        self.err = Console(file=sys.stderr, highlight=False)
+        # soft_wrap: off a terminal (cron's log file) one client is one line, never cut at 80.
+        self.err = Console(file=sys.stderr, soft_wrap=True, highlight=False)
         self.progress: Progress | None = None
         self.task = None
 
@@ -72,6 +73,7 @@ _COLUMNS = (
     "unknown",
     "AI/template",
     "contexts saved/parked",
+    "holdouts passed over",
     "stopped by",
 )
 
@@ -90,6 +92,7 @@ def summary_rows(s: RunSummary) -> list[str]:
         str(c["unknown"]),
         f"{c['source_ai']}/{c['source_template']}",
         f"{c['context_saved']}/{c['context_parked']}",
+        str(c["holdouts_passed_over"]),
         s.stop_reason or "",
     ]
 

@@ -190,3 +190,35 @@ def test_a_verbose_dry_run_with_gemini_shows_ai_messages_and_never_the_key(salon
     assert "[waterfall_ai] (ai)" in result.stdout
     assert secret not in result.stdout + result.stderr
     assert "79162300001" not in result.stdout + result.stderr
+
+
+def test_off_a_terminal_each_client_is_one_unwrapped_line(capsys):
+    from runner.campaign import ClientOutcome
+    from runner.candidates import Candidate
+    from runner.display import CampaignDisplay
+
+    candidate = Candidate(
+        COMPANY,
+        7,
+        "79161502239",
+        "Анна",
+        "control",
+        30,
+        "personal",
+        None,
+        40,
+        None,
+        None,
+        None,
+        None,
+        1,
+        "последний визит 40 дн. назад",
+    )
+    detail = "gateway HTTP 500: " + "WhatsApp not connected for company company_962302. " * 3
+
+    with CampaignDisplay(live=True) as display:
+        display.on_event(ClientOutcome(candidate, "failed", detail=detail))
+
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and len(lines[0]) > 120
+    assert lines[0].startswith("failed   7916***2239 client 7 [control]: gateway HTTP 500")

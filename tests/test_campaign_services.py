@@ -309,7 +309,7 @@ def test_a_test_phone_run_sends_everything_to_one_number_and_records_no_client(
     salon_db, services, redis_conn
 ):
     database, conn = salon_db
-    add_candidates(conn, 4, arms=("control", "holdout"))
+    add_candidates(conn, 8, arms=("control", "holdout"))
 
     with (
         fake_gateway() as gateway,
@@ -317,10 +317,14 @@ def test_a_test_phone_run_sends_everything_to_one_number_and_records_no_client(
             database, services.redis_url, settings=campaign_settings(), gateway_url=gateway.url
         ) as out,
     ):
-        summary = run_once(out, test_phone="79000000001", limit=4)
+        summary = run_once(out, test_phone="79000000001", limit=3)
 
-    assert [m["phone"] for m in sent_messages(gateway)] == ["79000000001"] * 2
-    assert summary.counts["sent"] == 2
+    # --limit counts messages sent; the holdouts on the way are passed over, and named.
+    assert [m["phone"] for m in sent_messages(gateway)] == ["79000000001"] * 3
+    assert summary.counts["sent"] == 3
+    assert summary.counts["holdouts_passed_over"] == 2
+    assert "2 holdout(s) passed over" in summary.notice
+    assert "client 2 (7916***0002), client 4 (7916***0004)" in summary.notice
     assert history_rows(conn) == []
     assert conn.execute("select count(*) from reactivation.client_contact_claims").fetchone() == (
         0,
