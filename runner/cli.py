@@ -130,8 +130,14 @@ def generate_data(
       reactivate generate-data --companies 100 --clients-per-company 1000 --years 2
     """
     plan = GenerationPlan(companies, clients_per_company, years, seed, _as_of(as_of))
-    summary = workflows.generate(_settings(), plan)
+    summary = workflows.generate(_settings(), plan, on_salon=_salon_progress)
     click.echo(workflows.describe_generation(summary))
+
+
+def _salon_progress(done: int, total: int) -> None:
+    # About ten lines on stderr however many salons: long work shows it is moving.
+    if done == total or done % max(1, total // 10) == 0:
+        click.echo(f"generated salon {done} of {total}", err=True)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

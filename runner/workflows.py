@@ -115,9 +115,10 @@ def describe_build(outcome: DbtOutcome) -> str:
     return "\n".join(lines)
 
 
-def generate(settings: Settings, plan: GenerationPlan) -> GenerationSummary:
+def generate(settings: Settings, plan: GenerationPlan, on_salon=None) -> GenerationSummary:
+    """`reactivate generate-data`; `on_salon(done, total)` after each salon is written."""
     with open_services(settings, need_redis=False) as services, connect(services.postgres) as conn:
-        return generate_data(conn, plan, on_salon=_log_salon_progress)
+        return generate_data(conn, plan, on_salon=on_salon or _log_salon_progress)
 
 
 def describe_generation(summary: GenerationSummary) -> str:

@@ -67,6 +67,7 @@ def test_generate_data_writes_the_configured_database(database):
     )
 
     assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-2:] == ["generated salon 1 of 2", "generated salon 2 of 2"]
     assert result.stdout.startswith("generated 2 salons")
     assert "60 clients" in result.stdout
 

@@ -1,24 +1,9 @@
 """What a message may say about a client, reduced to words safe to put in a sentence."""
 
+import functools
 import re
 from dataclasses import dataclass
 
-# Russian surnames come first in many YClients cards ("Петрова Анна"); these endings mark a word
-# that is more likely a surname than a first name.
-_SURNAME_ENDINGS = (
-    "ов",
-    "ова",
-    "ев",
-    "ева",
-    "ёв",
-    "ёва",
-    "ин",
-    "ина",
-    "ский",
-    "ская",
-    "цкий",
-    "цкая",
-)
 _NOT_A_NAME = frozenset(
     {"клиент", "клиентка", "гость", "тест", "test", "client", "нет", "имя", "без", "мастер", "vip"}
     | {"ооо", "ип", "постоянный", "новый", "мама", "папа", "муж", "жена"}
@@ -38,10 +23,10 @@ class MessageFacts:
 
 
 def first_name(client_name: str | None) -> str | None:
-    """The client's first name when the card's name looks like one, else None.
+    """The client's first name when the card's name is confidently one, else None.
 
-    'Анна' -> 'Анна'; 'ПЕТРОВА АННА' -> 'Анна'; 'Клиент' or '+7 916…' -> None. A wrong name is
-    worse than none, so anything doubtful gives None.
+    'Анна' -> 'Анна'; 'ПЕТРОВА АННА' -> 'Анна'; 'Иванова', 'Dr. Smith', 'Клиент' -> None. A
+    wrong name is worse than none ("Васильев, здравствуйте!"), so anything doubtful gives None.
     """
     if not client_name:
         return None
@@ -52,12 +37,28 @@ def first_name(client_name: str | None) -> str | None:
     # An admin's note ("мама Кати") is lowercase; a name is written with a capital.
     if not words or len(words) < len(tokens[:3]) or not all(w[0].isupper() for w in words):
         return None
-    chosen = words[0]
-    if len(words) > 1 and chosen.lower().endswith(_SURNAME_ENDINGS):
-        chosen = words[1]
-    if not 2 <= len(chosen) <= 20:
+    # The word order varies ("Петрова Анна", "Анна Петрова"): take the word a dictionary knows
+    # as a first name, whichever place it has.
+    chosen = next((word for word in words if _is_first_name(word)), None)
+    if chosen is None or not 2 <= len(chosen) <= 20:
         return None
     return "-".join(part.capitalize() for part in chosen.split("-"))
+
+
+def _is_first_name(word: str) -> bool:
+    """OpenCorpora's dictionary (pymorphy3) knows the word as a first name in the nominative
+    and never as a surname: 'Вера' passes (a word too, and a name), 'Ким' does not (a surname
+    too). Latin words are not in it, so they are never confidently a name."""
+    parses = _morphology().parse(word)
+    is_name = any({"Name", "nomn", "sing"} <= p.tag.grammemes for p in parses)
+    return is_name and not any("Surn" in p.tag for p in parses)
+
+
+@functools.cache
+def _morphology():
+    import pymorphy3  # its dictionaries load in about 0.05 s: on the first name, not at import
+
+    return pymorphy3.MorphAnalyzer()
 
 
 def service_title(title: str | None) -> str | None:
