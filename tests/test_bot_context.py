@@ -67,6 +67,21 @@ def client_replies(redis_conn, text="Да, хочу") -> None:
     redis_conn.lpush(MESSAGES, json.dumps({"sender": "user", "text": text, "timestamp": stamp}))
 
 
+def messaged(salon_db, services, clients: int):
+    """Given a live campaign to this many clients of the salon; its connection."""
+    database, conn = salon_db
+    add_candidates(conn, clients)
+    with fake_gateway() as gateway:
+        live_run(database, services, gateway)
+    return conn
+
+
+def durable_context(conn, company_id, phone):
+    """What the bot's reply handler reads from Postgres when Redis lost the key."""
+    query = "select reactivation.reply_context(%s, %s)"
+    return conn.execute(query, (company_id, phone)).fetchone()[0]
+
+
 def refresh(conn, redis_conn):
     return refresh_open_contexts(conn, RedisContextStore(redis_conn, 72))
 
@@ -140,10 +155,7 @@ def test_a_send_with_no_answer_still_leaves_its_context(salon_db, services, redi
     assert history_rows(conn, "status, context_status") == [("unknown", "saved")]
     action = json.loads(redis_conn.hget(DIALOG, "pendingAction"))
     assert action["type"] == "reactivation_response"
-    (durable,) = conn.execute(
-        "select reactivation.reply_context(%s, %s)", (COMPANY, PHONE)
-    ).fetchone()
-    assert durable == action
+    assert durable_context(conn, COMPANY, PHONE) == action
 
 
 def test_a_send_that_certainly_failed_leaves_no_context(salon_db, services, redis_conn):
@@ -155,10 +167,7 @@ def test_a_send_that_certainly_failed_leaves_no_context(salon_db, services, redi
 
     assert history_rows(conn, "status, context_status") == [("failed", None)]
     assert redis_conn.exists(DIALOG) == 0
-    (durable,) = conn.execute(
-        "select reactivation.reply_context(%s, %s)", (COMPANY, PHONE)
-    ).fetchone()
-    assert durable is None
+    assert durable_context(conn, COMPANY, PHONE) is None
 
 
 # --- the durable copy ----------------------------------------------------------------------------
@@ -167,28 +176,20 @@ def test_a_send_that_certainly_failed_leaves_no_context(salon_db, services, redi
 def test_reply_context_serves_the_last_message_inside_its_window_only(
     salon_db, services, redis_conn
 ):
-    database, conn = salon_db
-    add_candidates(conn, 2)
-    with fake_gateway() as gateway:
-        live_run(database, services, gateway)
+    conn = messaged(salon_db, services, 2)
     action = json.loads(redis_conn.hget(DIALOG, "pendingAction"))
 
-    def reply_context(company_id, phone):
-        return conn.execute(
-            "select reactivation.reply_context(%s, %s)", (company_id, phone)
-        ).fetchone()[0]
-
-    assert reply_context(COMPANY, "+7 (916) 230-00-01") == action  # any format the bot has
-    assert reply_context(COMPANY, "89162300001") == action
-    assert reply_context(COMPANY + 1, PHONE) is None  # another salon's client
-    assert reply_context(COMPANY, "79990000000") is None
+    assert durable_context(conn, COMPANY, "+7 (916) 230-00-01") == action  # any format the bot has
+    assert durable_context(conn, COMPANY, "89162300001") == action
+    assert durable_context(conn, COMPANY + 1, PHONE) is None  # another salon's client
+    assert durable_context(conn, COMPANY, "79990000000") is None
     conn.execute(
         "update reactivation.client_reactivation_history set reply_until = now() - interval '1 s'"
         " where phone = %s",
         (PHONE,),
     )
-    assert reply_context(COMPANY, PHONE) is None
-    assert reply_context(COMPANY, "79162300002")["type"] == "reactivation_response"
+    assert durable_context(conn, COMPANY, PHONE) is None
+    assert durable_context(conn, COMPANY, "79162300002")["type"] == "reactivation_response"
 
 
 def test_the_sql_phone_rule_agrees_with_the_python_one(conn):
@@ -205,10 +206,7 @@ def test_the_sql_phone_rule_agrees_with_the_python_one(conn):
 def test_refresh_restores_the_window_after_the_bot_cut_the_ttl_to_24_hours(
     salon_db, services, redis_conn
 ):
-    database, conn = salon_db
-    add_candidates(conn, 1)
-    with fake_gateway() as gateway:
-        live_run(database, services, gateway)
+    conn = messaged(salon_db, services, 1)
     bot_updates_the_dialog(redis_conn, state="reminder_sent")  # e.g. its booking monitor
     assert redis_conn.ttl(DIALOG) <= BOT_TTL
 
@@ -223,10 +221,7 @@ def test_refresh_restores_the_window_after_the_bot_cut_the_ttl_to_24_hours(
 
 
 def test_refresh_never_extends_past_the_time_the_window_has_left(salon_db, services, redis_conn):
-    database, conn = salon_db
-    add_candidates(conn, 1)
-    with fake_gateway() as gateway:
-        live_run(database, services, gateway)
+    conn = messaged(salon_db, services, 1)
     conn.execute(
         "update reactivation.client_reactivation_history set reply_until = now() + interval '30 h'"
     )
@@ -240,10 +235,7 @@ def test_refresh_never_extends_past_the_time_the_window_has_left(salon_db, servi
 def test_refresh_rewrites_a_context_dropped_without_a_reply_or_booking(
     salon_db, services, redis_conn
 ):
-    database, conn = salon_db
-    add_candidates(conn, 1)
-    with fake_gateway() as gateway:
-        live_run(database, services, gateway)
+    conn = messaged(salon_db, services, 1)
     written = redis_conn.hgetall(DIALOG)
     redis_conn.delete(DIALOG, MESSAGES)  # the bot's 24 h TTL ran out
 
@@ -258,10 +250,7 @@ def test_refresh_rewrites_a_context_dropped_without_a_reply_or_booking(
 
 
 def test_refresh_leaves_alone_a_context_the_client_answered(salon_db, services, redis_conn):
-    database, conn = salon_db
-    add_candidates(conn, 2)
-    with fake_gateway() as gateway:
-        live_run(database, services, gateway)
+    conn = messaged(salon_db, services, 2)
     client_replies(redis_conn)
     bot_updates_the_dialog(redis_conn)
     redis_conn.delete(DIALOG)  # e.g. the bot booked the client and dropped the hash
@@ -291,10 +280,7 @@ def test_refresh_leaves_alone_a_context_the_client_answered(salon_db, services, 
 def test_refresh_leaves_alone_a_dialog_the_bot_moved_on_from(
     salon_db, services, redis_conn, pending_action
 ):
-    database, conn = salon_db
-    add_candidates(conn, 1)
-    with fake_gateway() as gateway:
-        live_run(database, services, gateway)
+    conn = messaged(salon_db, services, 1)
     bot_updates_the_dialog(redis_conn, pendingAction=pending_action)
     redis_conn.expire(DIALOG, 600)
 
@@ -306,11 +292,9 @@ def test_refresh_leaves_alone_a_dialog_the_bot_moved_on_from(
 
 
 def test_refresh_on_the_command_line_prints_one_line_of_counts(salon_db, services, redis_conn):
-    database, conn = salon_db
-    add_candidates(conn, 2)
-    with fake_gateway() as gateway:
-        live_run(database, services, gateway)
+    messaged(salon_db, services, 2)
     bot_updates_the_dialog(redis_conn)
+    database, _ = salon_db
 
     result = CliRunner().invoke(
         cli, ["contexts", "refresh"], env=service_environment(database, services.redis_url)
