@@ -318,7 +318,7 @@ def contexts_refresh() -> None:
     again when it was dropped although the client neither replied nor booked, and leaves alone
     every dialog the bot has moved on from. Safe to repeat; one line of counts.
 
-    
+    \b
     Example (cron, hourly):
       17 * * * *  cd /srv/reactivation && .venv/bin/reactivate contexts refresh
     """

@@ -36,7 +36,7 @@ order by history.send_started_at
 MARK = """
 update reactivation.client_reactivation_history
 set context_status = %(status)s, updated_at = now()
-where history_id = %(history_id)s and context_status = %(expected)s
+where history_id = %(history_id)s and context_status = 'parked'
 """
 
 # The newest message to each phone whose window is open and whose context reached Redis. An
@@ -116,12 +116,12 @@ def refresh_open_contexts(conn: psycopg.Connection, store: RedisContextStore) ->
     for history_id, company_id, phone, payload, seconds_left, answered in conn.execute(query):
         if seconds_left <= 0:
             continue  # the window closed between the query and now
-        context = _context(payload)
         if answered:
             counts["answered"] += 1
             continue
         try:
-            counts[store.refresh(company_id, phone, context, history_id, seconds_left)] += 1
+            outcome = store.refresh(company_id, phone, _context(payload), history_id, seconds_left)
+            counts[outcome] += 1
         except ContextStoreError as error:
             log.error("refresh of %s failed: %s", mask_phone(phone), error)
             counts["failed"] += 1
@@ -139,4 +139,4 @@ def _context(payload) -> DialogContext:
 
 def _mark(conn: psycopg.Connection, history_id: int, status: str) -> None:
     with conn.transaction():
-        conn.execute(MARK, {"history_id": history_id, "status": status, "expected": "parked"})
+        conn.execute(MARK, {"history_id": history_id, "status": status})

@@ -22,7 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 PROFILE_TEMPLATE = PROJECT_ROOT / "profiles.yml.example"
-_FAILED_STATUSES = {"error", "fail", "runtime error"}
+FAILED_STATUSES = ("error", "fail", "runtime error")
 # "Now" for the build's date logic (macro now_or_as_of). Always set, empty for the real now, so
 # a value left in an operator's shell never pins a nightly build.
 AS_OF_VARIABLE = "REACTIVATION_AS_OF"
@@ -79,7 +79,7 @@ def _outcome(result) -> DbtOutcome:
         outcome.counts[status] = outcome.counts.get(status, 0) + 1
         message = " ".join((node_result.message or status).split())
         line = f"{node_result.node.unique_id}: {message[:400]}"
-        if status in _FAILED_STATUSES:
+        if status in FAILED_STATUSES:
             outcome.failures.append(line)
         elif status == "warn":
             outcome.warnings.append(line)

@@ -14,7 +14,7 @@ from runner.composition import campaign_adapters, context_store, needs_redis
 from runner.config import Settings
 from runner.connections import connect, open_services
 from runner.contexts import ReplaySummary, refresh_open_contexts, replay_parked_contexts
-from runner.dbt import DBT_TARGET_DIR, DbtOutcome, run_dbt
+from runner.dbt import DBT_TARGET_DIR, FAILED_STATUSES, DbtOutcome, run_dbt
 from runner.errors import JobFailed
 from runner.migrations import migrate
 from runner.opt_outs import OptOut, record_opt_out, sync_reply_opt_outs
@@ -98,7 +98,7 @@ def opt_out(settings: Settings, company_id: int, phone: str, reason: str | None)
 _DBT_SUMMARY = {
     "PASS": ("success", "pass"),
     "WARN": ("warn",),
-    "ERROR": ("error", "fail", "runtime error"),
+    "ERROR": FAILED_STATUSES,
     "SKIP": ("skipped",),
     "NO-OP": ("no-op",),
 }

@@ -2,6 +2,7 @@
 what a real live campaign left in real Redis and Postgres."""
 
 import json
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ def test_the_bots_reply_handler_passes_its_node_tests(database, conn, services, 
 
     # When Node's test runner runs the handler's tests against those servers
     env = {
-        "PATH": shutil.os.environ.get("PATH", ""),
+        "PATH": os.environ.get("PATH", ""),
         **postgres_environment(database),
         "REDIS_URL": services.redis_url,
         "REACTIVATION_FIXTURE": str(fixture),
