@@ -1,9 +1,11 @@
 """Claiming a client before contacting them, enforced by Postgres.
 
 A claim is one atomic statement (see migration 0002): it re-checks the live tables (a booking
-made or an opt-out recorded since the build) and wins only if the last contact is older than
-the cooldown, never less than 24 hours. Two runners, a restart or a manual re-run racing for
-the same client: exactly one wins, the others are told why not.
+made or an opt-out recorded since the build; bookings through the build's live view
+analytics.bookings_ahead, so the runner never reads the bot's tables in either layout) and
+wins only if the last contact is older than the cooldown, never less than 24 hours. Two
+runners, a restart or a manual re-run racing for the same client: exactly one wins, the others
+are told why not.
 """
 
 from dataclasses import dataclass
@@ -19,13 +21,12 @@ CLAIM = """
 with live as (
     select
         exists (
+            -- A live view over the bot's bookings, in whichever layout (dbt's bookings_ahead).
             select 1
-            from public.bookings as booking
+            from analytics.bookings_ahead as booking
             where
                 booking.company_id = %(company_id)s
-                and booking.client_id = %(client_id)s
-                and booking.status in ('pending', 'confirmed')
-                and booking.datetime > now()
+                and (booking.client_id = %(client_id)s or booking.phone = %(phone)s)
         ) as has_booking_ahead,
         exists (
             select 1

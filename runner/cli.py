@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from runner import demo, workflows
+from runner.bot_tables import LAYOUTS
 from runner.config import Settings, load_settings, read_environment
 from runner.display import CampaignDisplay, print_report, print_summary
 from runner.doctor import run_checks
@@ -113,23 +114,33 @@ def db_migrate() -> None:
     type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
     help="'Now' of the generated world, UTC (default: the current time).",
 )
+@click.option(
+    "--layout",
+    type=click.Choice(LAYOUTS),
+    default="seed",
+    show_default=True,
+    help="The bot's tables: seed = the migration file's layout; production = the tables "
+    "salons run (visit_history, one cache row per record, bookings in wall time).",
+)
 def generate_data(
     companies: int,
     clients_per_company: int,
     years: float,
     seed: int,
     as_of: datetime | None,
+    layout: str,
 ) -> None:
     """Write realistic synthetic salons (and their ground truth) into the configured database.
 
     Deterministic: the same --seed and --as-of give the same rows. Refuses a database that
-    holds salon data it did not generate.
+    holds salon data it did not generate; one it generated is replaced whole, in either layout.
 
     \b
     Example:
       reactivate generate-data --companies 100 --clients-per-company 1000 --years 2
+      reactivate generate-data --layout production
     """
-    plan = GenerationPlan(companies, clients_per_company, years, seed, _as_of(as_of))
+    plan = GenerationPlan(companies, clients_per_company, years, seed, _as_of(as_of), layout)
     summary = workflows.generate(_settings(), plan, on_salon=_salon_progress)
     click.echo(workflows.describe_generation(summary))
 
@@ -213,7 +224,10 @@ def run(company_id: int, limit: int | None, live: bool, test_phone: str | None) 
 @live_option
 @click.pass_context
 def nightly(ctx: click.Context, live: bool) -> None:
-    """Build, then run every active salon; never sends if the build failed.
+    """Build, then run every live salon; never sends if the build failed.
+
+    Salons the bot does not run (integration_status other than active) or whose data the bot
+    stopped syncing are listed with the reason and skipped.
 
     Exits 1 if the build or any salon's run failed, or a run was aborted.
 
@@ -223,7 +237,7 @@ def nightly(ctx: click.Context, live: bool) -> None:
     """
     verbose = ctx.find_root().params.get("verbose", False)
     with CampaignDisplay(live=live) as display:
-        outcome, summaries, refreshed = workflows.nightly(
+        outcome, summaries, refreshed, skipped = workflows.nightly(
             _settings(),
             live=live,
             quiet=not verbose,
@@ -231,6 +245,10 @@ def nightly(ctx: click.Context, live: bool) -> None:
             on_start=display.on_start,
         )
     click.echo(workflows.describe_build(outcome), err=True)
+    for salon in skipped:
+        click.echo(
+            f"skipped salon {salon.company_id} ({salon.name}): {salon.skip_reason}", err=True
+        )
     if refreshed is not None:
         click.echo(workflows.describe_refresh(refreshed), err=True)
     print_summary(summaries)
@@ -363,14 +381,22 @@ def doctor_command() -> None:
 
 
 @cli.command("demo")
-def demo_command() -> None:
+@click.option(
+    "--layout",
+    type=click.Choice(LAYOUTS),
+    default="production",
+    show_default=True,
+    help="The layout of the bot's tables to run on: production is what salons have.",
+)
+def demo_command(layout: str) -> None:
     """The whole loop on embedded Postgres and Redis (no setup needed).
 
     \b
     Example:
       reactivate demo
+      reactivate demo --layout seed
     """
-    demo.run_demo(_settings(), echo=click.echo)
+    demo.run_demo(_settings(), echo=click.echo, layout=layout)
 
 
 def _settings() -> Settings:

@@ -58,7 +58,7 @@ class Settings:
     breaker_failures: int
     cooldown_days: int
     mart_max_age_hours: float
-    mart_max_cache_lead_hours: float
+    max_source_lag_hours: float
     send_timeout_seconds: float
     gemini_timeout_seconds: float
     embedded_dir: Path
@@ -96,9 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         breaker_failures=env.integer("REACTIVATION_BREAKER_FAILURES", 5, minimum=1),
         cooldown_days=env.integer("REACTIVATION_COOLDOWN_DAYS", 30, minimum=1),
         mart_max_age_hours=env.number("REACTIVATION_MART_MAX_AGE_HOURS", 26.0, minimum=0.1),
-        mart_max_cache_lead_hours=env.number(
-            "REACTIVATION_MART_MAX_CACHE_LEAD_HOURS", 6.0, minimum=0.0
-        ),
+        max_source_lag_hours=env.number("REACTIVATION_MAX_SOURCE_LAG_HOURS", 48.0, minimum=0.0),
         send_timeout_seconds=env.number("REACTIVATION_SEND_TIMEOUT_SECONDS", 15.0, minimum=0.1),
         gemini_timeout_seconds=env.number("REACTIVATION_GEMINI_TIMEOUT_SECONDS", 30.0, minimum=0.1),
         embedded_dir=Path(env.text("REACTIVATION_EMBEDDED_DIR") or ".embedded"),

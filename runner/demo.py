@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runner.candidates import active_salons
+from runner.candidates import salons_to_run
 from runner.config import PostgresSettings, Settings, parse_send_days, parse_send_window
 from runner.connections import connect, open_services
 from runner.demo_gateway import message_sink
@@ -33,7 +33,6 @@ REPORT_FILE = Path("reactivation-demo-report.html")
 # campaign history and marts so a second demo starts from the same place as the first.
 RESET_DEMO_WORLD = """
 drop schema if exists analytics cascade;
-drop table if exists public.messages;
 truncate reactivation.client_contact_claims, reactivation.client_reactivation_history,
     reactivation.campaign_runs, reactivation.opt_outs restart identity cascade
 """
@@ -54,17 +53,25 @@ where k.priority <= 2
 order by k.company_id, k.priority
 """
 
+# After the build, through its views: the same query on either layout.
 _CREATED = """
-select c.id, c.name, c.timezone,
-    (select count(*) from public.services s where s.company_id = c.id),
-    (select count(*) from public.clients cl where cl.company_id = c.id),
-    (select count(*) from public.appointments_cache a where a.company_id = c.id)
-from public.companies as c
-order by c.id
+select c.company_id, c.salon_name, c.timezone,
+    (select count(*) from analytics.stg_yclients__services s where s.company_id = c.company_id),
+    (select count(*) from analytics.stg_yclients__clients cl where cl.company_id = c.company_id),
+    (select count(*) from analytics.stg_yclients__records r where r.company_id = c.company_id),
+    (select count(*) from analytics.stg_yclients__visit_history h
+        where h.company_id = c.company_id)
+from analytics.salons as c
+order by c.company_id
 """
+LAYOUT_NOTES = {
+    "production": "the bot's production layout, as salons run it: companies.company_id, "
+    "clients.visit_history, one cache row per record, bookings in wall time",
+    "seed": "the bot's migration-file layout: a TTL cache of records keyed by date",
+}
 
 
-def run_demo(settings: Settings, echo: Callable[[str], None]) -> None:
+def run_demo(settings: Settings, echo: Callable[[str], None], layout: str = "production") -> None:
     with ExitStack() as stack:
         services = stack.enter_context(open_services(settings, allow_embedded=True))
         where = "embedded" if services.embedded else "configured"
@@ -74,20 +81,24 @@ def run_demo(settings: Settings, echo: Callable[[str], None]) -> None:
         applied = migrate(conn)
         echo(f"schema reactivation: {len(applied)} migration(s) applied")
 
-        echo("\n== 1. Salon data (synthetic YClients records in the bot's cache)")
-        plan = GenerationPlan(as_of=datetime.now(UTC).replace(microsecond=0), **DEMO_PLAN)
+        echo(f"\n== 1. Salon data (synthetic, in {LAYOUT_NOTES[layout]})")
+        plan = GenerationPlan(
+            as_of=datetime.now(UTC).replace(microsecond=0), layout=layout, **DEMO_PLAN
+        )
         generated = generate_data(conn, plan)
         echo(describe_generation(generated))
         conn.execute(RESET_DEMO_WORLD)
-        for company_id, name, timezone, services_count, clients, rows in conn.execute(_CREATED):
-            echo(
-                f"  {company_id} {name} ({timezone}): {services_count} services, "
-                f"{clients} clients, {rows} cache rows"
-            )
+        conn.commit()
 
         echo("\n== 2. Build: visits, return intervals, today's candidates")
         first_build = build_on(services.postgres)
         echo(describe_build(first_build))
+        for row in conn.execute(_CREATED):
+            company_id, name, timezone, services_count, clients, records, history = row
+            echo(
+                f"  {company_id} {name} ({timezone}): {services_count} services, "
+                f"{clients} clients, {records} cached records, {history} visit-history entries"
+            )
         if any("assert_no_quarantined_records" in w for w in first_build.warnings):
             echo(
                 f"  (expected: the generator planted {generated.malformed_records} malformed "
@@ -125,7 +136,7 @@ def run_demo(settings: Settings, echo: Callable[[str], None]) -> None:
             )
         )
         with connect(services.postgres, autocommit=True) as reader:
-            salons = active_salons(reader)
+            salons, _ = salons_to_run(reader, campaign_settings.max_source_lag_hours)
         summaries = run_salons(
             campaign_settings, services, salons, live=True, stop=threading.Event()
         )

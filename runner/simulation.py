@@ -2,19 +2,24 @@
 
 For each client the campaign messaged or held out, a seeded draw decides whether they book
 within the next two weeks - more often in the treated arms, so the A/B report has something to
-find - and when. A booking becomes a YClients record in `appointments_cache` under its visit
-date, as the bot's sync would store it; some clients reply, and the exchange goes into the
-bot's optional `messages` log. Timestamps lie in the coming two weeks: the demo builds its
-final report "as of" then.
+find - and when. A booking is written where the bot would keep it: in the seed layout a
+YClients record in the TTL cache under its visit date; in the production layout the record in
+the per-record cache (as created: the webhook skips attendance updates), the bot's own booking
+and, once it happened, an entry in the client's visit_history. Some clients reply, and the
+exchange goes into the bot's `messages` log (production: `incoming` / `outgoing`, UTC).
+Timestamps lie in the coming two weeks: the demo builds its final report "as of" then.
 """
 
 import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg.types.json import Jsonb
+
+from runner.bot_tables import detect_layout
 
 # Chance to book within two weeks, by arm: the effect the demo's A/B report should recover.
 BOOKING_RATE = {"holdout": 0.10, "control": 0.16, "waterfall_template": 0.22, "waterfall_ai": 0.28}
@@ -27,24 +32,28 @@ REPLIES = {
 SIMULATED_DAYS = 14
 _RECORD_ID_BASE = 900_000_000  # above any id the generator uses
 
+# Through the build's staging views: the same query on either layout of the bot's tables.
 CONTACTED = """
 select history.history_id, history.company_id, history.client_id, history.arm, history.status,
     history.phone, history.message_text, coalesce(history.sent_at, history.claimed_at),
-    clients.yclients_client_id, clients.name, companies.timezone,
+    clients.client_name, companies.timezone,
     intervals.last_service_id, intervals.last_service_title,
     coalesce(services.price_min, 1500)
 from reactivation.client_reactivation_history as history
-join public.clients as clients on clients.id = history.client_id
-join public.companies as companies on companies.id = history.company_id
-left join analytics.client_intervals as intervals on intervals.client_id = history.client_id
-left join public.services as services
+join analytics.stg_yclients__clients as clients
+    on clients.company_id = history.company_id and clients.client_id = history.client_id
+join analytics.stg_yclients__companies as companies on companies.company_id = history.company_id
+left join analytics.client_intervals as intervals
+    on intervals.company_id = history.company_id and intervals.client_id = history.client_id
+left join analytics.stg_yclients__services as services
     on services.company_id = history.company_id
-    and services.yclients_service_id = intervals.last_service_id
+    and services.service_id = intervals.last_service_id
 where history.status in ('sent', 'holdout')
 order by history.history_id
 """
 
-MESSAGES_TABLE = """
+# The seed layout's optional message log, created where the bot keeps none.
+SEED_MESSAGES_TABLE = """
 create table if not exists public.messages (
     id serial primary key,
     company_id integer not null,
@@ -55,7 +64,7 @@ create table if not exists public.messages (
 )
 """
 
-ADD_TO_CACHE = """
+ADD_TO_TTL_CACHE = """
 insert into public.appointments_cache as cache
     (company_id, cache_key, appointments, cached_at, expires_at)
 values (%(company_id)s, %(cache_key)s, %(records)s, %(cached_at)s, %(expires_at)s)
@@ -69,10 +78,41 @@ set appointments = case
     expires_at = greatest(cache.expires_at, excluded.expires_at)
 """
 
+# Production: the record webhook caches the record as created (attendance 0), the bot's
+# bookings table holds the booking it made, and the nightly sync appends the visit to the
+# client's visit_history.
+ADD_TO_RECORD_CACHE = """
+insert into public.appointments_cache
+    (yclients_record_id, company_id, client_id, client_phone, appointment_datetime, raw_data,
+     created_at, updated_at)
+values (%(record_id)s, %(company_id)s, %(client_id)s, %(phone)s, %(starts_at)s, %(record)s,
+    %(created_at)s, %(created_at)s)
+"""
+ADD_BOOKING = """
+insert into public.bookings
+    (yclients_record_id, company_id, client_phone, client_yclients_id, services, service_ids,
+     datetime, date, cost, status, visit_attendance, created_at, updated_at, synced_at,
+     created_by_bot)
+values (%(record_id)s, %(company_id)s, %(phone)s, %(client_id)s, %(titles)s, %(service_ids)s,
+    %(local_start)s, %(local_start)s::date, %(cost)s, %(status)s, %(attendance)s,
+    %(created_utc)s, %(settled_utc)s, %(settled_utc)s, true)
+"""
+APPEND_VISIT_HISTORY = """
+update public.clients
+set visit_history = coalesce(visit_history, '[]'::jsonb) || %(entry)s,
+    last_sync_at = %(settled_utc)s, updated_at = %(settled_utc)s
+where company_id = %(company_id)s and yclients_id = %(client_id)s
+"""
+
 ADD_MESSAGE = """
 insert into public.messages (company_id, client_phone, direction, content, created_at)
 values (%s, %s, %s, %s, %s)
 """
+# The production log's words for the two directions, and its UTC clock without a zone.
+DIRECTIONS = {
+    "seed": {"outbound": "outbound", "inbound": "inbound"},
+    "production": {"outbound": "outgoing", "inbound": "incoming"},
+}
 
 
 @dataclass(frozen=True)
@@ -84,22 +124,33 @@ class SimulatedWeeks:
 
 
 def simulate_following_weeks(conn: psycopg.Connection, seed: int = 42) -> SimulatedWeeks:
-    """Write two weeks of bookings and replies after the last campaign; return what was made."""
+    """Write two weeks of bookings and replies after the last campaign; return what was made.
+
+    Runs after a build: it finds the contacted clients through the staging views, and writes
+    in whichever layout the bot's tables have."""
     bookings = replies = stops = 0
     latest = None
+    layout = detect_layout(conn) or "seed"
+    directions = DIRECTIONS[layout]
+
+    def add_message(company_id, phone, direction, text, at):
+        if layout == "production":
+            at = at.astimezone(UTC).replace(tzinfo=None)
+        conn.execute(ADD_MESSAGE, (company_id, phone, directions[direction], text, at))
+
     with conn.transaction():
-        conn.execute(MESSAGES_TABLE)
+        if layout == "seed":
+            conn.execute(SEED_MESSAGES_TABLE)
         for row in conn.execute(CONTACTED).fetchall():
             (
                 history_id,
                 company_id,
-                _client_id,
+                yclients_client_id,
                 arm,
                 status,
                 phone,
                 text,
                 contacted_at,
-                yclients_client_id,
                 name,
                 timezone,
                 service_id,
@@ -110,13 +161,12 @@ def simulate_following_weeks(conn: psycopg.Connection, seed: int = 42) -> Simula
             latest = max(latest or contacted_at, contacted_at)
             booked = rng.random() < BOOKING_RATE[arm]
             if status == "sent":
-                conn.execute(ADD_MESSAGE, (company_id, phone, "outbound", text, contacted_at))
+                add_message(company_id, phone, "outbound", text, contacted_at)
                 reply = _reply_kind(rng, booked)
                 if reply:
                     replied_at = contacted_at + timedelta(hours=rng.uniform(0.2, 30))
-                    conn.execute(
-                        ADD_MESSAGE,
-                        (company_id, phone, "inbound", rng.choice(REPLIES[reply]), replied_at),
+                    add_message(
+                        company_id, phone, "inbound", rng.choice(REPLIES[reply]), replied_at
                     )
                     replies += 1
                     stops += reply == "stop"
@@ -136,20 +186,60 @@ def simulate_following_weeks(conn: psycopg.Connection, seed: int = 42) -> Simula
                     created_at,
                     ZoneInfo(timezone),
                 )
-                visit_day = record["datetime"][:10]
-                conn.execute(
-                    ADD_TO_CACHE,
-                    {
-                        "company_id": company_id,
-                        "cache_key": visit_day,
-                        "records": json.dumps([record], ensure_ascii=False),
-                        "cached_at": created_at + timedelta(minutes=30),
-                        "expires_at": created_at + timedelta(days=30),
-                    },
-                )
+                if layout == "production":
+                    _write_production_booking(conn, record, created_at, ZoneInfo(timezone))
+                else:
+                    conn.execute(
+                        ADD_TO_TTL_CACHE,
+                        {
+                            "company_id": company_id,
+                            "cache_key": record["datetime"][:10],
+                            "records": json.dumps([record], ensure_ascii=False),
+                            "cached_at": created_at + timedelta(minutes=30),
+                            "expires_at": created_at + timedelta(days=30),
+                        },
+                    )
                 bookings += 1
     until = (latest or datetime.now().astimezone()) + timedelta(days=SIMULATED_DAYS)
     return SimulatedWeeks(bookings, replies, stops, until)
+
+
+def _write_production_booking(
+    conn: psycopg.Connection, record: dict, created_at: datetime, zone: ZoneInfo
+) -> None:
+    starts_at = datetime.fromisoformat(record["datetime"])
+    settled_at = starts_at + timedelta(hours=2)
+    attendance = record["attendance"]
+    services = record["services"]
+    as_created = dict(record, attendance=0)  # the webhook skips the later attendance update
+    values = {
+        "record_id": record["id"],
+        "company_id": record["company_id"],
+        "client_id": record["client"]["id"],
+        "phone": record["client"]["phone"].lstrip("+"),
+        "starts_at": starts_at,
+        "record": json.dumps(as_created, ensure_ascii=False),
+        "created_at": created_at,
+        "titles": [service["title"] for service in services],
+        "service_ids": [service["id"] for service in services],
+        "local_start": starts_at.astimezone(zone).replace(tzinfo=None),
+        "cost": sum(service["cost"] for service in services),
+        "status": "completed" if attendance == 1 else "no_show",
+        "attendance": attendance,
+        "created_utc": created_at.astimezone(UTC).replace(tzinfo=None),
+        "settled_utc": settled_at.astimezone(UTC).replace(tzinfo=None),
+    }
+    conn.execute(ADD_TO_RECORD_CACHE, values)
+    conn.execute(ADD_BOOKING, values)
+    entry = {
+        "date": record["date"],
+        "services": values["titles"],
+        "staff": "",
+        "cost": values["cost"],
+        "status": "attended" if attendance == 1 else "not_attended",
+        "attendance": attendance,
+    }
+    conn.execute(APPEND_VISIT_HISTORY, dict(values, entry=Jsonb([entry])))
 
 
 def _reply_kind(rng: random.Random, booked: bool) -> str | None:

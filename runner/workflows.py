@@ -9,7 +9,12 @@ from pathlib import Path
 
 from runner.alerts import configure_alerts
 from runner.campaign import CampaignRequest, Outreach, RunSummary, run_campaign
-from runner.candidates import active_salons, check_mart_fresh, load_salon
+from runner.candidates import (
+    check_mart_fresh,
+    load_salon,
+    salons_to_run,
+    stale_source_reason,
+)
 from runner.composition import campaign_adapters, context_store, needs_redis
 from runner.config import Settings
 from runner.connections import connect, open_services
@@ -126,7 +131,7 @@ def describe_generation(summary: GenerationSummary) -> str:
         f"generated {summary.companies} salons, {summary.services} services, "
         f"{summary.clients} clients, {summary.records} records in {summary.cache_rows} "
         f"cache rows ({summary.malformed_records} malformed), {summary.bookings} bot bookings "
-        f"in {summary.seconds:.1f} s"
+        f"in {summary.seconds:.1f} s ({summary.layout} layout)"
     )
 
 
@@ -163,9 +168,10 @@ def run_salon(
 
 
 def nightly(settings: Settings, *, live: bool, quiet: bool = True, on_event=None, on_start=None):
-    """`reactivate nightly`: build, then every active salon; no campaign after a failed build.
+    """`reactivate nightly`: build, then every live salon; no campaign after a failed build.
 
-    A live nightly then refreshes the open dialog contexts (their counts; None in a dry run).
+    Returns the build's outcome, the runs, the refreshed dialog contexts (a live nightly
+    refreshes them; None in a dry run) and the salons skipped, each with its skip_reason.
     """
     with (
         open_services(settings, need_redis=needs_redis(settings, live)) as services,
@@ -173,13 +179,15 @@ def nightly(settings: Settings, *, live: bool, quiet: bool = True, on_event=None
     ):
         outcome = build_on(services.postgres, quiet=quiet)  # raises JobFailed: nothing is sent
         with connect(services.postgres, autocommit=True) as conn:
-            salons = active_salons(conn)
+            salons, skipped = salons_to_run(conn, settings.max_source_lag_hours)
+        for salon in skipped:
+            log.warning("salon %s skipped: %s", salon.company_id, salon.skip_reason)
         summaries = run_salons(
             settings, services, salons, live=live, stop=stop, on_event=on_event, on_start=on_start
         )
         # The bot cut earlier contexts to 24 h; an hourly cron does this between nights.
         refreshed = refresh_on(settings, services) if live else None
-        return outcome, summaries, refreshed
+        return outcome, summaries, refreshed, skipped
 
 
 def run_salons(
@@ -204,7 +212,7 @@ def run_salons(
             synced = sync_reply_opt_outs(conn)
             if synced:
                 log.warning("%d client(s) asked to stop in a reply: recorded as opt-outs", synced)
-        check_mart_fresh(conn, settings.mart_max_age_hours, settings.mart_max_cache_lead_hours)
+        check_mart_fresh(conn, settings.mart_max_age_hours)
         outreach = Outreach(
             conn=conn,
             settings=settings,
@@ -219,6 +227,9 @@ def run_salons(
             if stop.is_set():
                 break
             salon = load_salon(conn, company_id)
+            refused = salon.skip_reason or stale_source_reason(salon, settings.max_source_lag_hours)
+            if refused:
+                raise JobFailed(f"salon {company_id} is not run: {refused}")
             request = CampaignRequest(salon, limit=limit, live=live, test_phone=test_phone)
             # A salon's failure is recorded in its run and alerted; the next salon still runs.
             summaries.append(run_campaign(outreach, request))

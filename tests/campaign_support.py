@@ -34,7 +34,19 @@ create table analytics.reactivation_candidates (
     last_service_title text, reason text, interval_days integer, days_since_last_visit integer,
     visit_count integer, priority integer, confidence numeric(4, 3), overdue_ratio numeric(10, 3),
     arm_bucket double precision, last_visit_date date, due_date date, selected_at timestamptz
-)
+);
+-- The two other marts the runner reads, in their contract's shape (dbt builds the real ones:
+-- tests/test_layouts.py runs the runner on them in both layouts).
+create table analytics.salons (
+    company_id integer, salon_name text, timezone text, configured_timezone text,
+    is_timezone_valid boolean, integration_status text, is_live boolean, skip_reason text,
+    newest_source_at timestamptz, built_at timestamptz
+);
+create view analytics.bookings_ahead as
+select company_id, client_id, null::text as phone, yclients_booking_id as booking_id, status,
+    datetime as starts_at
+from public.bookings
+where status in ('pending', 'confirmed', 'active') and datetime > now()
 """
 
 INSERT_CANDIDATE = """
@@ -57,14 +69,29 @@ def prepare_salon(conn: psycopg.Connection, timezone: str = "Europe/Moscow") -> 
     conn.execute(sql_file("bot_schema.sql"))
     conn.commit()
     migrate(conn)
-    conn.execute(CANDIDATES_DDL)
+    create_runner_marts(conn)
     add_salon(conn, COMPANY, timezone)
 
 
-def add_salon(conn, company_id: int, timezone: str) -> None:
+def create_runner_marts(conn: psycopg.Connection) -> None:
+    conn.execute(CANDIDATES_DDL)
+
+
+def add_salon(conn, company_id: int, timezone: str, integration_status: str = "active") -> None:
     conn.execute(
         "insert into public.companies (id, name, timezone) values (%s, %s, %s)",
         (company_id, "Барбершоп Борода", timezone),
+    )
+    conn.execute(
+        "insert into analytics.salons values (%s, %s, %s, %s, true, %s, %s, null, now(), now())",
+        (
+            company_id,
+            "Барбершоп Борода",
+            timezone,
+            timezone,
+            integration_status,
+            integration_status == "active",
+        ),
     )
 
 

@@ -79,19 +79,16 @@ def test_a_stale_mart_is_refused(salon_db, services):
     assert result.stdout == ""
 
 
-def test_a_mart_older_than_the_newest_cache_data_is_refused(salon_db, services):
+def test_a_salon_whose_bot_data_had_stopped_at_the_build_is_refused(salon_db, services):
     database, conn = salon_db
-    conn.execute(
-        "insert into public.appointments_cache (company_id, cache_key, appointments, cached_at,"
-        " expires_at) values (%s, '2026-11-24', '[]', now() + interval '8 hours', now())",
-        (COMPANY,),
-    )
+    conn.execute("update analytics.salons set newest_source_at = built_at - interval '60 hours'")
     conn.commit()
 
     result = run_cli("run", "--company", str(COMPANY), env=_env(database, services))
 
     assert result.returncode == 1
-    assert "REACTIVATION_MART_MAX_CACHE_LEAD_HOURS" in result.stderr
+    assert "60.0 h old at the build" in result.stderr
+    assert "REACTIVATION_MAX_SOURCE_LAG_HOURS" in result.stderr
 
 
 def test_live_without_a_gateway_says_what_to_set(salon_db, services):

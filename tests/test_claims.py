@@ -9,6 +9,7 @@ from runner.claims import claim_client, release_claim
 from runner.connections import connect
 from runner.migrations import migrate
 from runner.sql import sql_file
+from tests.campaign_support import create_runner_marts
 
 COMPANY, CLIENT, PHONE = 962302, 17, "79161502239"
 
@@ -18,6 +19,8 @@ def claims_db(database, conn):
     conn.execute(sql_file("bot_schema.sql"))
     conn.commit()
     migrate(conn)
+    create_runner_marts(conn)
+    conn.commit()
     return database, conn
 
 

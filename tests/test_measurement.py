@@ -27,7 +27,9 @@ def measured(services):
     with fresh_database(services) as database, connect(database, autocommit=True) as conn:
         generate_data(conn, plan)
         build_pipeline(database)
-        companies = [c for (c,) in conn.execute("select id from public.companies order by id")]
+        companies = [
+            c for (c,) in conn.execute("select company_id from analytics.salons order by 1")
+        ]
         with (
             fake_gateway() as gateway,
             outreach(
@@ -107,9 +109,8 @@ def test_a_late_arriving_record_converts_on_the_next_build(measured):
     history_id, company_id, yclients_client_id, contacted_at = _one(
         conn,
         """
-        select o.history_id, o.company_id, c.yclients_client_id, o.sent_at
+        select o.history_id, o.company_id, o.client_id, o.sent_at
         from analytics.reactivation_outcomes o
-        join public.clients c on c.id = o.client_id
         where not o.converted and o.arm = 'holdout'
         order by o.history_id limit 1
         """,

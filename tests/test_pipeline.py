@@ -1,6 +1,8 @@
-"""The dbt pipeline end to end on generated data: staging, visits, intervals, candidates."""
+"""The dbt pipeline end to end on generated data, in both layouts of the bot's tables (the
+migration file's and production's): staging, visits, intervals, candidates."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -30,11 +32,11 @@ where jsonb_typeof(e.element) = 'object' and e.element ->> 'id' ~ '^[0-9]+$'
 
 TRUE_VISIT_DAYS = """
 select v.company_id, v.yclients_client_id, (v.visited_at at time zone c.timezone)::date
-from synthetic.visits v join public.companies c on c.id = v.company_id
+from synthetic.visits v join analytics.stg_yclients__companies c using (company_id)
 """
 
 BUILT_VISIT_DAYS = """
-select company_id, yclients_client_id, visit_date
+select company_id, client_id, visit_date
 from analytics.int_visits_deduplicated where visit_date is not null
 """
 
@@ -47,16 +49,26 @@ def _one(conn, statement, params=None):
     return conn.execute(statement, params).fetchone()[0]
 
 
-@pytest.fixture(scope="module")
-def built(services):
+@pytest.fixture(scope="module", params=["seed", "production"])
+def built(services, request):
     with fresh_database(services) as database, connect(database, autocommit=True) as conn:
-        generate_data(conn, PLAN)
+        generate_data(conn, replace(PLAN, layout=request.param))
         outcome = build_pipeline(database, as_of=AS_OF.isoformat())
         yield database, conn, outcome
 
 
+def _seed_layout_only(conn):
+    if _one(conn, "select to_regclass('public.appointments_cache') is not null") and not _one(
+        conn,
+        "select exists (select from information_schema.columns"
+        " where table_name = 'appointments_cache' and column_name = 'cache_key')",
+    ):
+        pytest.skip("the production cache holds one row per record: no copies to choose from")
+
+
 def test_dbt_unit_tests_of_the_boundary_logic_pass(built):
-    database, _, _ = built
+    database, conn, _ = built
+    _seed_layout_only(conn)  # the unit tests mock every input: once is enough
 
     outcome = run_dbt(database, "test", ["--select", "test_type:unit"])
 
@@ -66,7 +78,8 @@ def test_dbt_unit_tests_of_the_boundary_logic_pass(built):
 
 
 def test_dbt_docs_generate_describes_every_model(built):
-    database, _, _ = built
+    database, conn, _ = built
+    _seed_layout_only(conn)
 
     outcome = run_dbt(database, "docs generate")
 
@@ -105,6 +118,7 @@ def test_build_succeeds_and_warns_about_quarantined_records(built):
 
 def test_each_record_is_staged_once_in_its_newest_version(built):
     _, conn, _ = built
+    _seed_layout_only(conn)
     distinct_records = _one(
         conn, f"select count(distinct (company_id, element ->> 'id')) from ({CACHE_ELEMENTS}) x"
     )
@@ -150,7 +164,7 @@ def test_phones_and_offsets_are_typed(built):
         conn,
         """
         select count(*) from analytics.stg_yclients__records r
-        join public.companies c on c.id = r.company_id
+        join analytics.stg_yclients__companies c using (company_id)
         where (r.started_at at time zone c.timezone)::date <> r.start_date
     """,
     )
@@ -175,10 +189,9 @@ def test_every_client_with_a_visit_gets_exactly_one_interval(built):
     with_visits = _one(
         conn,
         """
-        select count(distinct (v.company_id, v.yclients_client_id))
+        select count(distinct (v.company_id, v.client_id))
         from analytics.int_visits_deduplicated v
-        join public.clients c
-            on c.company_id = v.company_id and c.yclients_client_id = v.yclients_client_id
+        join analytics.stg_yclients__clients c using (company_id, client_id)
         where v.visit_date is not null
     """,
     )
@@ -206,7 +219,8 @@ def test_personal_intervals_are_close_to_the_true_rhythm(built):
         select avg((abs(i.interval_days - r.true_interval_days) <= 5)::int),
             percentile_cont(0.5) within group (order by abs(i.interval_days - r.true_interval_days))
         from analytics.client_intervals i
-        join synthetic.client_rhythms r using (company_id, client_id)
+        join synthetic.client_rhythms r
+            on r.company_id = i.company_id and r.yclients_client_id = i.client_id
         where i.interval_tier = 'personal' and i.last_service_id = r.favourite_yclients_service_id
     """,
     )[0]
@@ -222,15 +236,20 @@ def test_candidates_respect_every_guard(built):
         conn,
         """
         select count(*) from analytics.reactivation_candidates k
-        join public.clients c on c.id = k.client_id
-        where c.is_deleted or c.blacklisted
+        join synthetic.client_rhythms t
+            on t.company_id = k.company_id and t.yclients_client_id = k.client_id
+        join analytics.stg_yclients__clients c
+            on c.company_id = k.company_id and c.client_id = k.client_id
+        where c.is_deleted or c.is_blacklisted
             or k.days_since_last_visit < k.interval_days
             or k.days_since_last_visit > 365
-            or exists (select from public.bookings b where b.client_id = k.client_id
-                       and b.status in ('pending', 'confirmed') and b.datetime > %s)
+            or exists (select from analytics.stg_yclients__bookings b
+                       where b.company_id = k.company_id
+                         and (b.client_id = k.client_id or b.phone = k.phone)
+                         and b.status in ('pending', 'confirmed', 'active') and b.starts_at > %s)
             or exists (select from analytics.stg_yclients__records r
                        where r.company_id = k.company_id
-                         and r.client_id = k.yclients_client_id
+                         and r.client_id = k.client_id
                          and r.started_at > %s and not r.is_deleted and r.attendance in (0, 2))
     """,
         (AS_OF, AS_OF),
@@ -251,7 +270,7 @@ def test_a_second_build_without_new_data_changes_nothing(built):
     relations = {
         "staged records": "select company_id, record_key, staged_at"
         " from analytics.stg_yclients__cache_records",
-        "visits": "select company_id, yclients_client_id, visit_date, processed_at"
+        "visits": "select company_id, client_id, visit_date, processed_at"
         " from analytics.int_visits_deduplicated",
         "intervals": "select * from analytics.client_intervals",
         "candidates": "select * from analytics.reactivation_candidates",

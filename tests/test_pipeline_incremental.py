@@ -77,7 +77,7 @@ def test_history_survives_expiry_and_changed_records_are_updated(small_built):
         where r.attendance = 0 and not r.is_deleted and r.client_id is not null
             and r.started_at < %s
             and not exists (select from analytics.int_visits_deduplicated v
-                where v.company_id = r.company_id and v.yclients_client_id = r.client_id
+                where v.company_id = r.company_id and v.client_id = r.client_id
                 and v.visit_date = r.start_date)
         order by r.record_id limit 1
     """,
@@ -131,7 +131,7 @@ def test_history_survives_expiry_and_changed_records_are_updated(small_built):
         conn,
         """
         select count(*) from analytics.int_visits_deduplicated
-        where company_id = %s and yclients_client_id = %s and visit_date = %s
+        where company_id = %s and client_id = %s and visit_date = %s
     """,
         (company_id, cancelled_client, cancelled_day),
     )
@@ -147,7 +147,7 @@ def test_history_survives_expiry_and_changed_records_are_updated(small_built):
     assert (
         _one(
             conn,
-            "select count(*) - count(distinct (company_id, yclients_client_id,"
+            "select count(*) - count(distinct (company_id, client_id,"
             " visit_date)) from analytics.int_visits_deduplicated",
         )
         == 0
@@ -158,7 +158,7 @@ def test_history_survives_expiry_and_changed_records_are_updated(small_built):
                 conn,
                 """
             select count(*) from analytics.int_visits_deduplicated
-            where company_id = %s and yclients_client_id = %s and visit_date = %s
+            where company_id = %s and client_id = %s and visit_date = %s
         """,
                 (waiting[0], waiting[2], waiting[3]),
             )
@@ -292,13 +292,8 @@ def test_the_bots_one_row_per_record_layout_builds_the_same_records(services):
         conn.execute("alter table public.appointments_cache rename to appointments_cache_ttl")
         conn.execute("alter table public.appointments_cache_by_record rename to appointments_cache")
 
-        build_pipeline(
-            database,
-            as_of=AS_OF.isoformat(),
-            cache_json_column="raw_data",
-            cache_freshness_column="updated_at",
-            cache_key_column="yclients_record_id",
-        )
+        # Recognised from its columns: no setting.
+        build_pipeline(database, as_of=AS_OF.isoformat())
 
         actual = set(
             conn.execute(

@@ -55,3 +55,12 @@
     {%- set as_of = var('as_of', none) or env_var('REACTIVATION_AS_OF', '') -%}
     {%- if as_of -%}'{{ as_of }}'::timestamptz{%- else -%}now(){%- endif -%}
 {%- endmacro %}
+
+{% macro normalized_title(text_expression) -%}
+    {#- A service title as people vary it: case, ё, and runs of spaces ignored. -#}
+    translate(
+        {{ lower_cyrillic("regexp_replace(trim(" ~ text_expression ~ "), '\\s+', ' ', 'g')") }},
+        'ё',
+        'е'
+    )
+{%- endmacro %}

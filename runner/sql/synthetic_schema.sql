@@ -57,7 +57,7 @@ create table if not exists synthetic.visits (
     yclients_record_id integer not null,
     yclients_client_id integer not null,
     yclients_service_ids integer[] not null,
-    source text not null check (source in ('record', 'booking')),
+    source text not null check (source in ('record', 'booking', 'history')),
     visited_at timestamptz not null,
     primary key (company_id, yclients_record_id)
 );

@@ -84,7 +84,7 @@ def lay_out_cache(
         elements = list(date_records)
         for _ in range(_malformed_count(rng, len(appointments))):
             defect = rng.choice(MALFORMED_KINDS)
-            elements.append(json.dumps(_malformed(defect, salon, day), ensure_ascii=False))
+            elements.append(json.dumps(malformed_record(defect, salon, day), ensure_ascii=False))
             layout.malformed.append(MalformedRecord(salon.company_id, day.isoformat(), defect))
         layout.rows.append(
             CacheRow(
@@ -188,7 +188,7 @@ def _malformed_count(rng: random.Random, records: int) -> int:
     return sum(1 for _ in range(records) if rng.random() < MALFORMED_RATE)
 
 
-def _malformed(defect: str, salon: Salon, day: date) -> object:
+def malformed_record(defect: str, salon: Salon, day: date) -> object:
     base = {
         "id": 399_000_000 + salon.index,
         "company_id": salon.company_id,

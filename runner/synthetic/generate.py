@@ -12,15 +12,31 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from runner.bot_tables import create_bot_tables
 from runner.errors import ConfigurationError
 from runner.sql import sql_file
 from runner.synthetic.cache import CacheLayout, lay_out_cache
+from runner.synthetic.production import (
+    SYNC_HOUR_LAG,
+    VISIT_HISTORY_DAYS,
+    write_production_salon,
+)
 from runner.synthetic.records import service_cost
 from runner.synthetic.salon import Appointment, Salon, simulate_salon
 
 BOOKINGS_KEPT_DAYS = 7  # the bot keeps future bookings and the last week only
 FRESH_BOOKINGS_PER_SALON = (1, 3)  # made through the bot after the last cache fetch
 
+# Every bot table of either layout: a generated database is wiped whole before it is written.
+BOT_TABLES = (
+    "companies",
+    "clients",
+    "services",
+    "bookings",
+    "appointments_cache",
+    "messages",
+    "webhook_events",
+)
 STAMP_ROWS = (
     "update public.companies set created_at = %(created)s, updated_at = %(updated)s",
     "update public.services set created_at = %(created)s, updated_at = %(updated)s",
@@ -71,6 +87,7 @@ class GenerationPlan:
     years: float
     seed: int
     as_of: datetime  # aware; "now" in the generated world
+    layout: str = "seed"  # the bot's tables: "seed" (migration file) or "production"
 
     @property
     def history_start(self) -> datetime:
@@ -87,6 +104,7 @@ class GenerationSummary:
     bookings: int = 0
     malformed_records: int = 0
     seconds: float = 0.0
+    layout: str = "seed"
 
 
 def generate_data(
@@ -96,9 +114,9 @@ def generate_data(
 ) -> GenerationSummary:
     """Replace the synthetic data set in the connected database; return what was written."""
     started = time.perf_counter()
-    summary = GenerationSummary()
+    summary = GenerationSummary(layout=plan.layout)
     with conn.transaction():
-        _prepare(conn)
+        _prepare(conn, plan.layout)
         # Records fetched before the midpoint of history come in the older API shape.
         legacy_api_before = plan.history_start + (plan.as_of - plan.history_start) / 2
         for index in range(plan.companies):
@@ -107,8 +125,11 @@ def generate_data(
                 rng, index, plan.clients_per_company, plan.history_start, plan.as_of
             )
             _add_fresh_bot_bookings(rng, salon, plan.as_of)
-            layout = lay_out_cache(rng, salon, plan.as_of, legacy_api_before)
-            _write_salon(conn, salon, layout, plan, summary)
+            if plan.layout == "production":
+                _write_production_salon(conn, rng, salon, plan, summary)
+            else:
+                layout = lay_out_cache(rng, salon, plan.as_of, legacy_api_before)
+                _write_salon(conn, salon, layout, plan, summary)
             if on_salon:
                 on_salon(index + 1, plan.companies)
         conn.execute(
@@ -125,31 +146,39 @@ def generate_data(
             ),
         )
         # Row timestamps from the generated world, not the wall clock: same seed, same rows.
-        for statement in STAMP_ROWS:
-            conn.execute(statement, {"created": plan.history_start, "updated": plan.as_of})
+        # (The production writer sets its own, in the bot's UTC clock without a zone.)
+        if plan.layout == "seed":
+            for statement in STAMP_ROWS:
+                conn.execute(statement, {"created": plan.history_start, "updated": plan.as_of})
         # Only our tables: a database-wide ANALYZE also takes locks on shared catalogs.
         conn.execute(ANALYZE_TABLES)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _prepare(conn: psycopg.Connection) -> None:
-    """Create the bot and ground-truth tables; refuse to overwrite a real salon database."""
-    conn.execute(sql_file("bot_schema.sql"))
-    holds_data = conn.execute("select exists (select from public.companies)").fetchone()[0]
-    conn.execute(sql_file("synthetic_schema.sql"))
-    was_generated = conn.execute("select exists (select from synthetic.datasets)").fetchone()[0]
-    if holds_data and not was_generated:
+def _prepare(conn: psycopg.Connection, layout: str) -> None:
+    """Create the bot tables in `layout` and the ground-truth tables; refuse to overwrite a
+    real salon database. A database generate-data wrote before is replaced whole, whatever
+    layout it had, and what dbt staged from it goes too: the incremental models keep every
+    record they saw, and records of a world that no longer exists would stay in them."""
+    holds_data = _has_rows(conn, "public.companies")
+    if holds_data and not _has_rows(conn, "synthetic.datasets"):
         raise ConfigurationError(
             "this database already holds salon data that generate-data did not write; "
             "point PGDATABASE at an empty database for synthetic data"
         )
-    conn.execute(
-        "truncate public.companies, public.clients, public.services, public.bookings,"
-        " public.appointments_cache, synthetic.datasets, synthetic.service_rhythms,"
-        " synthetic.client_rhythms, synthetic.visits, synthetic.malformed_records"
-        " restart identity"
-    )
+    for table in BOT_TABLES:
+        conn.execute(f"drop table if exists public.{table} cascade")
+    conn.execute("drop schema if exists synthetic cascade")
+    conn.execute("drop schema if exists analytics cascade")
+    create_bot_tables(conn, layout)
+    conn.execute(sql_file("synthetic_schema.sql"))
+
+
+def _has_rows(conn: psycopg.Connection, table: str) -> bool:
+    if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is None:
+        return False
+    return conn.execute(f"select exists (select from {table})").fetchone()[0]
 
 
 def _add_fresh_bot_bookings(rng: random.Random, salon: Salon, as_of: datetime) -> None:
@@ -217,36 +246,13 @@ def _write_salon(
                 for service in salon.services
             ],
         )
-        _copy(
-            cursor,
-            COPY_SERVICE_RHYTHMS,
-            [
-                (
-                    salon.company_id,
-                    service.yclients_service_id,
-                    service.spec.title,
-                    round(service.typical_days, 2),
-                )
-                for service in salon.services
-            ],
-        )
         _copy(cursor, COPY_CLIENTS, _client_rows(salon))
-        _copy(cursor, COPY_CLIENT_RHYTHMS, _truth_rows(salon))
-        _copy(
+        _write_truth(
             cursor,
-            COPY_VISITS,
-            [
-                (
-                    salon.company_id,
-                    appointment.record_id,
-                    appointment.client.yclients_client_id,
-                    [service.yclients_service_id for service in appointment.services],
-                    "booking" if appointment.record_id in layout.missing_record_ids else "record",
-                    appointment.start_at,
-                )
-                for appointment in salon.appointments
-                if appointment.is_true_visit and appointment.client
-            ],
+            salon,
+            lambda appointment: (
+                "booking" if appointment.record_id in layout.missing_record_ids else "record"
+            ),
         )
         bookings = _booking_rows(salon, plan.as_of)
         _copy(cursor, COPY_BOOKINGS, bookings)
@@ -276,6 +282,78 @@ def _write_salon(
     summary.cache_rows += len(layout.rows)
     summary.bookings += len(bookings)
     summary.malformed_records += len(layout.malformed)
+
+
+def _write_production_salon(
+    conn: psycopg.Connection,
+    rng: random.Random,
+    salon: Salon,
+    plan: GenerationPlan,
+    summary: GenerationSummary,
+) -> None:
+    synced_at = plan.as_of - SYNC_HOUR_LAG
+    history_from = plan.as_of - timedelta(days=VISIT_HISTORY_DAYS)
+    kept_from = plan.as_of - timedelta(days=BOOKINGS_KEPT_DAYS)
+
+    def visible_as(appointment: Appointment) -> str | None:
+        # A visit the bot can know of: settled before the nightly sync and inside its two
+        # years, or a bot booking of the last week marked completed.
+        settled_at = appointment.start_at + timedelta(hours=1)
+        if appointment.start_at >= history_from and settled_at <= synced_at:
+            return "history"
+        if appointment.is_bot and appointment.start_at >= kept_from:
+            return "booking"
+        return None
+
+    with conn.cursor() as cursor:
+        counts = write_production_salon(cursor, rng, salon, plan.as_of, plan.history_start)
+        _write_truth(cursor, salon, visible_as)
+        _copy(cursor, COPY_MALFORMED, counts.malformed)
+    summary.companies += 1
+    summary.services += len(salon.services)
+    summary.clients += len(salon.clients)
+    summary.records += counts.history_entries
+    summary.cache_rows += counts.cache_rows
+    summary.bookings += counts.bookings
+    summary.malformed_records += len(counts.malformed)
+
+
+def _write_truth(
+    cursor: psycopg.Cursor, salon: Salon, visible_as: Callable[[Appointment], str | None]
+) -> None:
+    """Ground truth: each service's and client's true rhythm, and every visit the bot's
+    tables let one see, with the source that shows it."""
+    _copy(
+        cursor,
+        COPY_SERVICE_RHYTHMS,
+        [
+            (
+                salon.company_id,
+                service.yclients_service_id,
+                service.spec.title,
+                round(service.typical_days, 2),
+            )
+            for service in salon.services
+        ],
+    )
+    _copy(cursor, COPY_CLIENT_RHYTHMS, _truth_rows(salon))
+    visits = []
+    for appointment in salon.appointments:
+        if not (appointment.is_true_visit and appointment.client):
+            continue
+        source = visible_as(appointment)
+        if source:
+            visits.append(
+                (
+                    salon.company_id,
+                    appointment.record_id,
+                    appointment.client.yclients_client_id,
+                    [service.yclients_service_id for service in appointment.services],
+                    source,
+                    appointment.start_at,
+                )
+            )
+    _copy(cursor, COPY_VISITS, visits)
 
 
 def hash_category(category: str) -> int:

@@ -11,10 +11,6 @@ with history as (
     select * from {{ ref('stg_reactivation__history') }}
 ),
 
-clients as (
-    select * from {{ ref('stg_yclients__clients') }}
-),
-
 records as (
     select * from {{ ref('stg_yclients__records') }}
 ),
@@ -35,19 +31,6 @@ contacted_clients as (
     where history.status in ('sent', 'holdout')
 ),
 
-client_ids as (
-    select
-        contacted_clients.company_id,
-        contacted_clients.client_id,
-        min(clients.yclients_client_id) as yclients_client_id
-    from contacted_clients
-    inner join clients
-        on
-            contacted_clients.company_id = clients.company_id
-            and contacted_clients.client_id = clients.client_id
-    group by contacted_clients.company_id, contacted_clients.client_id
-),
-
 record_revenue as (
     select
         record_services.company_id,
@@ -59,8 +42,8 @@ record_revenue as (
 
 from_records as (
     select
-        client_ids.company_id,
-        client_ids.client_id,
+        contacted_clients.company_id,
+        contacted_clients.client_id,
         'yclients' as booking_source,
         records.record_id as booking_id,
         coalesce(record_revenue.revenue, 0)::numeric(12, 2) as revenue,
@@ -69,10 +52,10 @@ from_records as (
         records.started_at as starts_at,
         records.staged_at
     from records
-    inner join client_ids
+    inner join contacted_clients
         on
-            records.company_id = client_ids.company_id
-            and records.client_id = client_ids.yclients_client_id
+            records.company_id = contacted_clients.company_id
+            and records.client_id = contacted_clients.client_id
     left join record_revenue
         on
             records.company_id = record_revenue.company_id
@@ -81,6 +64,7 @@ from_records as (
 ),
 
 from_bot as (
+    -- created_at is when the bot's 15-minute sync first saw the booking (its clock, UTC).
     select
         bot_bookings.company_id,
         bot_bookings.client_id,
@@ -97,7 +81,8 @@ from_bot as (
             bot_bookings.company_id = contacted_clients.company_id
             and bot_bookings.client_id = contacted_clients.client_id
     where
-        bot_bookings.status <> 'cancelled'
+        bot_bookings.status not in ('cancelled', 'no_show')
+        and bot_bookings.created_at is not null
         and not exists (
             select 1 from records
             where

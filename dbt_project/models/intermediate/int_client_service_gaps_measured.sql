@@ -2,10 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['company_id', 'yclients_client_id'],
+        unique_key=['company_id', 'client_id'],
         on_schema_change='fail',
         indexes=[
-            {'columns': ['company_id', 'yclients_client_id', 'service_id']},
+            {'columns': ['company_id', 'client_id', 'service_id']},
         ],
     )
 }}
@@ -31,7 +31,7 @@ with visits as not materialized (
 visit_services as (
     select
         visits.company_id,
-        visits.yclients_client_id,
+        visits.client_id,
         service.service_id,
         visits.visit_date
     from visits
@@ -45,7 +45,7 @@ gaps as (
         visit_services.visit_date - lag(visit_services.visit_date) over (
             partition by
                 visit_services.company_id,
-                visit_services.yclients_client_id,
+                visit_services.client_id,
                 visit_services.service_id
             order by visit_services.visit_date
         ) as gap_days
@@ -55,12 +55,12 @@ gaps as (
 client_medians as (
     select
         gaps.company_id,
-        gaps.yclients_client_id,
+        gaps.client_id,
         gaps.service_id,
         percentile_cont(0.5) within group (order by gaps.gap_days) as median_gap_days
     from gaps
     where gaps.gap_days > 0
-    group by gaps.company_id, gaps.yclients_client_id, gaps.service_id
+    group by gaps.company_id, gaps.client_id, gaps.service_id
 ),
 
 split_gaps as (
@@ -76,7 +76,7 @@ split_gaps as (
     left join client_medians
         on
             gaps.company_id = client_medians.company_id
-            and gaps.yclients_client_id = client_medians.yclients_client_id
+            and gaps.client_id = client_medians.client_id
             and gaps.service_id = client_medians.service_id
     where gaps.gap_days is null or gaps.gap_days > 0
 ),
@@ -92,7 +92,7 @@ sums as (
     -- One pass: the weighted sum of squares comes from the sums of x and x squared.
     select
         log_gaps.company_id,
-        log_gaps.yclients_client_id,
+        log_gaps.client_id,
         log_gaps.service_id,
         count(*)::integer as visit_count,
         count(log_gaps.gap_days)::integer as gap_count,
@@ -113,13 +113,13 @@ sums as (
         min(log_gaps.visit_date) as first_visit_date,
         max(log_gaps.visit_date) as last_visit_date
     from log_gaps
-    group by log_gaps.company_id, log_gaps.yclients_client_id, log_gaps.service_id
+    group by log_gaps.company_id, log_gaps.client_id, log_gaps.service_id
 ),
 
 per_client_service as (
     select
         sums.company_id,
-        sums.yclients_client_id,
+        sums.client_id,
         sums.service_id,
         sums.visit_count,
         sums.gap_count,
@@ -146,7 +146,7 @@ with_markers as (
     union all
     select distinct
         visits.company_id,
-        visits.yclients_client_id,
+        visits.client_id,
         null::bigint,
         null::integer,
         null::integer,

@@ -2,26 +2,30 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['company_id', 'yclients_client_id'],
+        unique_key=['company_id', 'client_id'],
         on_schema_change='fail',
         pre_hook=whole_salon_shares_per_worker(unsplit_scans=true),
         indexes=[
-            {'columns': ['company_id', 'yclients_client_id', 'visit_date'], 'unique': True},
+            {'columns': ['company_id', 'client_id', 'visit_date'], 'unique': True},
             {'columns': ['processed_at']},
         ],
     )
 }}
 
 {#-
-    One row per client and local visit day: attended (attendance 1), not deleted records, plus
-    completed bot bookings that no record shows. Two records (or a record and a booking) on the
-    same day are one visit. Plus one marker row per client (visit_date null) saying when the
-    client's visits were last recomputed.
+    One row per client and local visit day, from every source of visits the bot keeps: cache
+    records with attendance 1, completed bot bookings, and the elements of clients.visit_history
+    that say the client came (their service titles matched to the salon's services by
+    normalised title; a visit whose title matches nothing still counts). Deleted, cancelled and
+    no-show entries are never visits. The same visit seen in several sources is one visit: a
+    day is a visit, whatever and however many sources show it. Its revenue is taken from one
+    source, the record first, so a visit seen twice is not paid twice. Plus one marker row per
+    client (visit_date null) saying when the client's visits were last recomputed.
 
-    Incremental by client: every client touched by a newly staged record or booking has all of
-    their visits recomputed from the staged history. The marker makes every touched client part
-    of the batch, so the delete+insert on the client key also clears a client whose only visit
-    was cancelled, and tells downstream models which clients changed.
+    Incremental by client: every client touched by a newly staged record, booking or visit
+    history has all of their visits recomputed from the staged history. The marker makes every
+    touched client part of the batch, so the delete+insert on the client key also clears a
+    client whose only visit was cancelled, and tells downstream models which clients changed.
 -#}
 
 -- Every step read more than once is `not materialized`: a materialized step is scanned by
@@ -32,36 +36,21 @@ with records as not materialized (
     select * from {{ ref('stg_yclients__records') }}
 ),
 
-cache_records as not materialized (
-    select * from {{ ref('stg_yclients__cache_records') }}
-),
-
 record_services as not materialized (
     select * from {{ ref('stg_yclients__record_services') }}
 ),
 
 bookings as not materialized (
-    select * from {{ ref('stg_yclients__bookings') }}
+    select staged.* from {{ ref('stg_yclients__bookings') }} as staged
+    where staged.client_id is not null
 ),
 
-clients as not materialized (
-    select * from {{ ref('stg_yclients__clients') }}
+visit_history as not materialized (
+    select * from {{ ref('stg_yclients__visit_history') }}
 ),
 
-companies as not materialized (
-    select * from {{ ref('stg_yclients__companies') }}
-),
-
-bot_bookings_of_clients as not materialized (
-    select
-        bookings.*,
-        clients.yclients_client_id
-    from bookings
-    inner join clients
-        on
-            bookings.company_id = clients.company_id
-            and bookings.client_id = clients.client_id
-    where clients.yclients_client_id is not null
+services as not materialized (
+    select * from {{ ref('stg_yclients__services') }}
 ),
 
 touched_clients as not materialized (
@@ -72,11 +61,11 @@ touched_clients as not materialized (
     {%- endif %}
     select distinct
         touching.company_id,
-        touching.yclients_client_id
+        touching.client_id
     from (
         select
             records.company_id,
-            records.client_id as yclients_client_id
+            records.client_id
         from records
         where
             records.client_id is not null
@@ -85,64 +74,60 @@ touched_clients as not materialized (
         {% endif %}
         union all
         select
-            bot_bookings_of_clients.company_id,
-            bot_bookings_of_clients.yclients_client_id
-        from bot_bookings_of_clients
+            bookings.company_id,
+            bookings.client_id
+        from bookings
         {% if is_incremental() %}
-            where bot_bookings_of_clients.staged_at > {{ watermark }}
+            where bookings.staged_at > {{ watermark }}
+        {% endif %}
+        union all
+        select
+            visit_history.company_id,
+            visit_history.client_id
+        from visit_history
+        {% if is_incremental() %}
+            where visit_history.staged_at > {{ watermark }}
         {% endif %}
     ) as touching
 ),
 
+
 record_visits as not materialized (
     select
         records.company_id,
-        records.client_id as yclients_client_id,
+        records.client_id,
         records.record_id as source_id,
         'record' as source,
         records.start_date as visit_date,
         records.started_at as visited_at
     from records
-    {% if is_incremental() %}
-        inner join touched_clients
-            on
-                records.company_id = touched_clients.company_id
-                and records.client_id = touched_clients.yclients_client_id
-    {% endif %}
+    {{ join_touched_clients('records') }}
     where
         records.attendance = 1
         and not records.is_deleted
         and records.client_id is not null
 ),
 
-booking_visits as not materialized (
-    -- A completed bot booking counts only when no record (in any state) stands for it.
+history_titles as not materialized (
+    -- Titles matched once per salon and distinct title, not once per visit.
     select
-        bot_bookings_of_clients.company_id,
-        bot_bookings_of_clients.yclients_client_id,
-        bot_bookings_of_clients.booking_id as source_id,
-        'booking' as source,
-        (bot_bookings_of_clients.starts_at at time zone companies.timezone)::date as visit_date,
-        bot_bookings_of_clients.starts_at as visited_at
-    from bot_bookings_of_clients
-    inner join companies
-        on bot_bookings_of_clients.company_id = companies.company_id
-    {% if is_incremental() %}
-        inner join touched_clients
-            on
-                bot_bookings_of_clients.company_id = touched_clients.company_id
-                and bot_bookings_of_clients.yclients_client_id = touched_clients.yclients_client_id
-    {% endif %}
-    where
-        bot_bookings_of_clients.status = 'completed'
-        and not exists (
-            -- Through the staged key, whose unique index answers this without a scan.
-            select 1
-            from cache_records
-            where
-                cache_records.company_id = bot_bookings_of_clients.company_id
-                and cache_records.record_key = bot_bookings_of_clients.booking_id::text
-        )
+        titles.company_id,
+        titles.service_title,
+        min(services.service_id) as service_id
+    from (
+        select distinct
+            visit_history.company_id,
+            title.service_title
+        from visit_history
+        cross join lateral unnest(visit_history.service_titles) as title (service_title)
+        where visit_history.is_visit
+    ) as titles
+    left join services
+        on
+            titles.company_id = services.company_id
+            and {{ normalized_title('titles.service_title') }}
+            = {{ normalized_title('services.service_title') }}
+    group by titles.company_id, titles.service_title
 ),
 
 visit_day_services as not materialized (
@@ -150,7 +135,7 @@ visit_day_services as not materialized (
     -- incremental batch touches a few clients, not every service row.
     select
         record_visits.company_id,
-        record_visits.yclients_client_id,
+        record_visits.client_id,
         record_visits.visit_date,
         record_visits.visited_at,
         record_visits.source,
@@ -166,21 +151,48 @@ visit_day_services as not materialized (
             and record_visits.source_id = record_services.record_id
     union all
     select
-        booking_visits.company_id,
-        booking_visits.yclients_client_id,
-        booking_visits.visit_date,
-        booking_visits.visited_at,
-        booking_visits.source,
-        booking_visits.source_id,
-        bookings.service_id,
+        bookings.company_id,
+        bookings.client_id,
+        (bookings.starts_at at time zone companies.timezone)::date as visit_date,
+        bookings.starts_at as visited_at,
+        'booking' as source,
+        bookings.booking_id as source_id,
+        booked.service_id,
         null as service_title,
-        1 as service_position,
-        bookings.cost as revenue
-    from booking_visits
-    inner join bookings
+        booked.service_position::integer,
+        case when booked.service_position = 1 then bookings.cost end as revenue
+    from bookings
+    inner join {{ ref('stg_yclients__companies') }} as companies
+        on bookings.company_id = companies.company_id
+    {{ join_touched_clients('bookings') }}
+    left join
+        lateral unnest(bookings.service_ids)
+        with ordinality as booked (service_id, service_position)
+        on true
+    where bookings.status = 'completed'
+    union all
+    select
+        visit_history.company_id,
+        visit_history.client_id,
+        visit_history.visit_date,
+        visit_history.visited_at,
+        'history' as source,
+        null::bigint as source_id,
+        history_titles.service_id,
+        titled.service_title,
+        titled.service_position::integer,
+        case when titled.service_position = 1 then visit_history.cost end as revenue
+    from visit_history
+    left join
+        lateral unnest(visit_history.service_titles)
+        with ordinality as titled (service_title, service_position)
+        on true
+    left join history_titles
         on
-            booking_visits.company_id = bookings.company_id
-            and booking_visits.source_id = bookings.booking_id
+            visit_history.company_id = history_titles.company_id
+            and titled.service_title = history_titles.service_title
+    {{ join_touched_clients('visit_history') }}
+    where visit_history.is_visit
 ),
 
 visit_days as (
@@ -188,40 +200,54 @@ visit_days as (
     -- joins, sorts and aggregates a share whole (3.4 s against 5.5 s in one process on a
     -- million records). The nightly batch of a few clients is one branch.
     {%- set shares = 1 if is_incremental() else var('salon_shares') %}
+    {%- set service_order %}
+        order by
+            case visit_day_services.source when 'record' then 1 when 'booking' then 2 else 3 end,
+            visit_day_services.visited_at,
+            visit_day_services.source_id,
+            visit_day_services.service_position
+    {%- endset %}
     {%- for share in range(shares) %}
         (
             select
                 visit_day_services.company_id,
-                visit_day_services.yclients_client_id,
+                visit_day_services.client_id,
                 visit_day_services.visit_date,
                 min(visit_day_services.visited_at) as visited_at,
-                -- The main service: the first service of the day's earliest record.
-                (array_agg(
-                    visit_day_services.service_id
-                    order by
-                        visit_day_services.visited_at,
-                        visit_day_services.source_id,
-                        visit_day_services.service_position
-                ) filter (where visit_day_services.service_id is not null))[1] as main_service_id,
-                (array_agg(
-                    visit_day_services.service_title
-                    order by
-                        visit_day_services.visited_at,
-                        visit_day_services.source_id,
-                        visit_day_services.service_position
-                ) filter (
-                    where visit_day_services.service_id is not null
-                ))[1] as main_service_title,
+                -- The main service: the first service of the day's earliest record (a
+                -- record's own services first: only it carries ids and titles together).
+                (
+                    array_agg(visit_day_services.service_id {{ service_order }})
+                    filter (where visit_day_services.service_id is not null)
+                )[1
+                ] as main_service_id,
+                (
+                    array_agg(visit_day_services.service_title {{ service_order }})
+                    filter (
+                        where visit_day_services.service_id is not null
+                    )
+                )[1
+                ] as main_service_title,
                 array_agg(distinct visit_day_services.service_id)
                 filter (where visit_day_services.service_id is not null) as service_ids,
-                array_agg(distinct visit_day_services.source_id) as source_ids,
+                array_agg(distinct visit_day_services.source_id)
+                filter (where visit_day_services.source_id is not null) as source_ids,
                 bool_or(visit_day_services.source = 'booking') as has_bot_booking,
-                coalesce(sum(visit_day_services.revenue), 0) as revenue
+                -- One source's revenue: the record's, else the booking's, else the history's.
+                coalesce(
+                    sum(visit_day_services.revenue)
+                    filter (where visit_day_services.source = 'record'),
+                    sum(visit_day_services.revenue)
+                    filter (where visit_day_services.source = 'booking'),
+                    sum(visit_day_services.revenue)
+                    filter (where visit_day_services.source = 'history'),
+                    0
+                ) as revenue
             from visit_day_services
             where {{ salon_share_filter('visit_day_services.company_id', share, shares) }}
             group by
                 visit_day_services.company_id,
-                visit_day_services.yclients_client_id,
+                visit_day_services.client_id,
                 visit_day_services.visit_date
         )
         {% if not loop.last %}union all{% endif %}
@@ -236,7 +262,7 @@ with_placeholders as (
     union all
     select
         touched_clients.company_id,
-        touched_clients.yclients_client_id,
+        touched_clients.client_id,
         null::date,
         null::timestamptz,
         null::bigint,

@@ -34,19 +34,19 @@ companies as (
 ),
 
 known_clients as (
-    -- The bot's client record gives the id everything downstream keys on.
-    select distinct on (last_visits.company_id, last_visits.yclients_client_id)
-        clients.client_id,
+    -- A client the bot's client list knows: their phone and name come from there.
+    select
         last_visits.*,
         {{ local_today('companies.timezone') }} as today_local
     from last_visits
-    inner join clients
-        on
-            last_visits.company_id = clients.company_id
-            and last_visits.yclients_client_id = clients.yclients_client_id
     inner join companies
         on last_visits.company_id = companies.company_id
-    order by last_visits.company_id, last_visits.yclients_client_id, clients.client_id
+    where exists (
+        select 1 from clients
+        where
+            clients.company_id = last_visits.company_id
+            and clients.client_id = last_visits.client_id
+    )
 ),
 
 evidence as (
@@ -76,7 +76,7 @@ evidence as (
     left join client_gaps
         on
             known_clients.company_id = client_gaps.company_id
-            and known_clients.yclients_client_id = client_gaps.yclients_client_id
+            and known_clients.client_id = client_gaps.client_id
             and known_clients.last_service_id = client_gaps.service_id
     left join service_rhythms
         on
@@ -190,7 +190,6 @@ final as (
     select
         chosen.company_id,
         chosen.client_id,
-        chosen.yclients_client_id,
         chosen.last_service_id,
         chosen.last_service_title,
         chosen.interval_tier,

@@ -47,9 +47,10 @@ arms as (
 ),
 
 booked_ahead as (
+    -- A record in the cache ahead of today, waiting (0) or confirmed (2).
     select
         records.company_id,
-        records.client_id as yclients_client_id
+        records.client_id
     from records
     where
         records.started_at > {{ now_or_as_of() }}
@@ -58,13 +59,15 @@ booked_ahead as (
 ),
 
 bot_booked_ahead as (
+    -- A bot booking ahead, matched by client id or, where the bot wrote none, by phone.
     select
         bookings.company_id,
-        bookings.client_id
+        bookings.client_id,
+        bookings.phone
     from bookings
     where
         bookings.starts_at > {{ now_or_as_of() }}
-        and bookings.status in ('pending', 'confirmed')
+        and bookings.status in ('pending', 'confirmed', 'active')
 ),
 
 recently_contacted as (
@@ -87,11 +90,13 @@ due as (
         intervals.days_since_last_visit::numeric / intervals.interval_days as overdue_ratio
     from intervals
     inner join clients
-        on intervals.client_id = clients.client_id
+        on
+            intervals.company_id = clients.company_id
+            and intervals.client_id = clients.client_id
     inner join companies
         on intervals.company_id = companies.company_id
     where
-        companies.is_active
+        companies.is_live
         and intervals.days_since_last_visit
         >= intervals.interval_days * {{ var('due_factor') }}
         and intervals.days_since_last_visit <= {{ var('max_lapse_days') }}
@@ -106,13 +111,16 @@ due as (
             select 1 from booked_ahead
             where
                 booked_ahead.company_id = intervals.company_id
-                and booked_ahead.yclients_client_id = intervals.yclients_client_id
+                and booked_ahead.client_id = intervals.client_id
         )
         and not exists (
             select 1 from bot_booked_ahead
             where
                 bot_booked_ahead.company_id = intervals.company_id
-                and bot_booked_ahead.client_id = intervals.client_id
+                and (
+                    bot_booked_ahead.client_id = intervals.client_id
+                    or bot_booked_ahead.phone = clients.phone
+                )
         )
         and not exists (
             select 1 from recently_contacted
@@ -162,7 +170,6 @@ final as (
     select
         prioritized.company_id::integer as company_id,
         prioritized.client_id::integer as client_id,
-        prioritized.yclients_client_id::bigint as yclients_client_id,
         prioritized.last_service_id::bigint as last_service_id,
         prioritized.phone::text as phone,
         prioritized.client_name::text as client_name,

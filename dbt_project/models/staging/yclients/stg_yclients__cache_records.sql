@@ -28,17 +28,36 @@
     0.15-0.3 s saved by every one of those reads each night).
 -#}
 
+{%- set cache = source('yclients', 'appointments_cache') -%}
+{%- set columns = relation_columns(cache) -%}
+{#- The TTL layout keys a day's (or a staff member's day's) records by cache_key and bumps
+    cached_at; the per-record layout (production) keeps one record in raw_data, bumps
+    updated_at and marks a deleted record in its own columns as well. -#}
+{%- set per_record = 'cache_key' not in columns and 'raw_data' in columns -%}
+{%- set key_column = 'yclients_record_id' if per_record else 'cache_key' -%}
+{%- set fetched_column = 'updated_at' if per_record else 'cached_at' -%}
+{%- set payload_column = 'raw_data' if per_record else 'appointments' %}
+
 with cache_rows as (
     select
         appointments_cache.company_id,
-        appointments_cache.{{ var('cache_key_column') }}::text as cache_key,
-        -- The alias matters when the freshness column is not cached_at (raw_data layout).
-        appointments_cache.{{ var('cache_freshness_column') }} as cached_at,  -- noqa: AL09
-        appointments_cache.{{ var('cache_json_column') }} as payload
-    from {{ source('yclients', 'appointments_cache') }} as appointments_cache
+        appointments_cache.{{ key_column }}::text as cache_key,
+        appointments_cache.{{ fetched_column }}::timestamptz as cached_at,
+        appointments_cache.{{ payload_column }} as payload,
+        {%- if per_record %}
+            (
+                coalesce({{ optional_column(columns, 'appointments_cache', 'is_cancelled',
+                    'null::boolean', 'cancellation is read from the record') }}, false)
+                or coalesce({{ optional_column(columns, 'appointments_cache', 'deleted',
+                    'null::boolean', 'deletion is read from the record') }}, false)
+            ) as is_row_cancelled
+        {%- else %}
+            false as is_row_cancelled
+        {%- endif %}
+    from {{ cache }} as appointments_cache
     {% if is_incremental() %}
         where
-            appointments_cache.{{ var('cache_freshness_column') }}
+            appointments_cache.{{ fetched_column }}
             > {{ incremental_watermark('source_cached_at') }}
             - interval '{{ var("cache_lookback_hours") }} hours'
     {% endif %}
@@ -51,21 +70,27 @@ elements as (
         cache_rows.company_id,
         cache_rows.cache_key,
         cache_rows.cached_at,
+        cache_rows.is_row_cancelled,
         shaped.position,
         shaped.element
     from cache_rows
     cross join lateral jsonb_array_elements(
-        case jsonb_typeof(cache_rows.payload)
-            when 'array' then cache_rows.payload
-            when 'object'
-                then
-                    case
-                        when jsonb_typeof(cache_rows.payload -> 'data') = 'array'
-                            then cache_rows.payload -> 'data'
-                        else jsonb_build_array(cache_rows.payload)
-                    end
-            else '[]'::jsonb
-        end
+        {%- if per_record %}
+            -- One row, one record: whatever raw_data holds is that record, or quarantined.
+            jsonb_build_array(cache_rows.payload)
+        {%- else %}
+            case jsonb_typeof(cache_rows.payload)
+                when 'array' then cache_rows.payload
+                when 'object'
+                    then
+                        case
+                            when jsonb_typeof(cache_rows.payload -> 'data') = 'array'
+                                then cache_rows.payload -> 'data'
+                            else jsonb_build_array(cache_rows.payload)
+                        end
+                else '[]'::jsonb
+            end
+        {%- endif %}
     ) with ordinality as shaped (element, position)
 ),
 
@@ -74,6 +99,7 @@ extracted as (
         elements.company_id,
         elements.cache_key,
         elements.cached_at,
+        elements.is_row_cancelled,
         elements.position,
         elements.element,
         jsonb_typeof(elements.element) as element_type,
@@ -157,6 +183,7 @@ keyed as not materialized (
         shaped.client ->> 'name' as client_name_text,
         shaped.client ->> 'phone' as client_phone_text,
         shaped.staff_name,
+        shaped.is_row_cancelled,
         case when shaped.quarantine_reason is not null then shaped.element end as raw_record,
         shaped.cached_at
     from shaped
@@ -214,7 +241,10 @@ typed as (
             when newest_copies.quarantine_reason is null
                 then newest_copies.attendance_text::integer
         end as attendance,
-        coalesce({{ safe_boolean('newest_copies.deleted_text') }}, false) as is_deleted,
+        (
+            coalesce({{ safe_boolean('newest_copies.deleted_text') }}, false)
+            or newest_copies.is_row_cancelled
+        ) as is_deleted,
         coalesce({{ safe_boolean('newest_copies.online_text') }}, false) as is_online,
         case
             when newest_copies.quarantine_reason is null

@@ -1,18 +1,43 @@
+{#-
+    One row per salon client, keyed by the YClients client id (production: yclients_id; seed:
+    yclients_client_id), the id every record and booking carries. The bot's own serial id
+    never leaves this model. A client row without a YClients id matches no record: left out.
+-#}
+{%- set clients = source('yclients', 'clients') -%}
+{%- set columns = relation_columns(clients) -%}
+
 with clients as (
-    select * from {{ source('yclients', 'clients') }}
+    select * from {{ clients }}
 ),
 
 renamed as (
     select
-        clients.id as client_id,
-        clients.company_id,
-        clients.yclients_client_id,
-        {{ normalize_phone('clients.phone') }} as phone,
+        clients.company_id::integer as company_id,
+        {%- if source_layout() == 'production' %}
+            clients.yclients_id::bigint as client_id,
+        {%- else %}
+            clients.yclients_client_id::bigint as client_id,
+        {%- endif %}
+        {{ normalize_phone('clients.phone::text') }} as phone,
         nullif(trim(clients.name), '') as client_name,
-        coalesce(clients.is_deleted, false) as is_deleted,
-        coalesce(clients.blacklisted, false) as is_blacklisted,
-        clients.updated_at
+        coalesce(
+            {{ optional_column(columns, 'clients', 'is_deleted', 'null::boolean',
+                'no client counts as deleted') }}, false
+        ) as is_deleted,
+        coalesce(
+            {{ optional_column(columns, 'clients', 'blacklisted', 'null::boolean',
+                'no client counts as blacklisted') }}, false
+        ) as is_blacklisted,
+        {{ optional_column(columns, 'clients', 'updated_at', 'null::timestamp',
+            'no tie-break between duplicate rows') }}::timestamp as updated_at
     from clients
+),
+
+one_per_client as (
+    select distinct on (renamed.company_id, renamed.client_id) renamed.*
+    from renamed
+    where renamed.client_id is not null and renamed.company_id is not null
+    order by renamed.company_id asc, renamed.client_id asc, renamed.updated_at desc nulls last
 )
 
-select * from renamed
+select * from one_per_client

@@ -1,0 +1,134 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['company_id', 'client_id', 'visit_date'],
+        on_schema_change='fail',
+        post_hook='{{ analyze_when_stale() }}',
+        indexes=[
+            {'columns': ['company_id', 'client_id', 'visit_date']},
+            {'columns': ['staged_at']},
+        ],
+    )
+}}
+
+{#-
+    One row per element of the bot's clients.visit_history (production layout): each client's
+    YClients records of the last two years, written by the nightly client-records sync, with
+    services by title only. Incremental on the client row's sync time; a re-synced client's
+    days are replaced, and days that slid out of the sync's two-year window are kept.
+    Where the table has no visit_history column this model is empty.
+-#}
+{%- set clients = source('yclients', 'clients') -%}
+{%- set companies = ref('stg_yclients__companies') -%}
+{%- set columns = relation_columns(clients) -%}
+{%- set synced_columns = [] -%}
+{%- for column in ('last_sync_at', 'updated_at') if column in columns -%}
+    {%- do synced_columns.append(as_utc_timestamptz(columns, 'clients', column)) -%}
+{%- endfor -%}
+{%- set synced_at = (
+    'greatest(' ~ synced_columns | join(', ') ~ ')' if synced_columns else "'-infinity'::timestamptz"
+) %}
+
+{% if 'visit_history' in columns %}
+    with clients as (
+        select
+            clients.company_id::integer as company_id,
+            {%- if source_layout() == 'production' %}
+                clients.yclients_id::bigint as client_id,
+            {%- else %}
+                clients.yclients_client_id::bigint as client_id,
+            {%- endif %}
+            clients.visit_history,
+            {{ synced_at }} as source_synced_at
+        from {{ clients }} as clients
+        where
+            jsonb_typeof(clients.visit_history) = 'array'
+            {% if is_incremental() %}
+                and {{ synced_at }} > {{ incremental_watermark('source_synced_at') }}
+            {% endif %}
+    ),
+
+    companies as (
+        select * from {{ companies }}
+    ),
+
+    elements as (
+        select
+            clients.company_id,
+            clients.client_id,
+            clients.source_synced_at,
+            fields.date as date_text,
+            fields.services,
+            fields.status,
+            fields.attendance as attendance_text,
+            fields.cost as cost_text
+        from clients
+        cross join lateral jsonb_array_elements(clients.visit_history) as element (value)
+        cross join lateral jsonb_to_record(
+            case when jsonb_typeof(element.value) = 'object' then element.value else '{}' end
+        ) as fields (date text, services jsonb, status text, attendance text, cost text)
+        where clients.client_id is not null
+    ),
+
+    typed as (
+        select
+            elements.company_id,
+            elements.client_id,
+            left(elements.date_text, 10)::date as visit_date,
+            (elements.date_text::timestamp at time zone companies.timezone) as visited_at,
+            case
+                when jsonb_typeof(elements.services) = 'array'
+                    then array(
+                        select nullif(trim(title.value), '')
+                        from jsonb_array_elements_text(elements.services) as title (value)
+                    )
+            end as service_titles,
+            lower(elements.status) as status,
+            {{ safe_integer('elements.attendance_text') }} as attendance,
+            {{ safe_numeric('elements.cost_text') }} as cost,
+            elements.source_synced_at,
+            '{{ run_started_at }}'::timestamptz as staged_at
+        from elements
+        inner join companies
+            on elements.company_id = companies.company_id
+        -- An element without a readable local time says nothing about a visit.
+        where {{ target.schema }}.is_valid_timestamptz(elements.date_text)
+    ),
+
+    final as (
+        select
+            typed.*,
+            -- attendance first (1 came, -1 no-show, 0 waiting, 2 confirmed); a status alone
+            -- counts only when it says the client came, and one that says they did not
+            -- outweighs the attendance.
+            (
+                coalesce(typed.attendance = 1, typed.status = 'attended', false)
+                and coalesce(typed.status, '')
+                not in ('not_attended', 'cancelled', 'deleted', 'no_show')
+            ) as is_visit
+        from typed
+    )
+
+    select * from final
+{% else %}
+    {%- if execute %}
+        {{ log(
+            "Source clients has no column visit_history: visits come from the cache and bookings",
+            info=True
+        ) }}
+    {%- endif %}
+    select
+        null::integer as company_id,
+        null::bigint as client_id,
+        null::date as visit_date,
+        null::timestamptz as visited_at,
+        null::text[] as service_titles,
+        null::text as status,
+        null::integer as attendance,
+        null::numeric as cost,
+        null::timestamptz as source_synced_at,
+        '{{ run_started_at }}'::timestamptz as staged_at,
+        null::boolean as is_visit
+    where false
+{% endif %}

@@ -1,0 +1,192 @@
+"""The bot's production layout, on tables created from its own schema snapshot: the salon id,
+live salons, visits from every source counted once, guards, replies and outcomes."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from psycopg.types.json import Jsonb
+
+from runner.connections import connect
+from runner.synthetic.generate import GenerationPlan, generate_data
+from tests.support import build_pipeline, fresh_database, run_cli, service_environment
+
+AS_OF = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+# The world is generated as of now: `nightly` builds on the real clock, and would refuse a
+# world whose bot data stopped days ago.
+NOW = datetime.now(UTC).replace(microsecond=0)
+PLAN = GenerationPlan(3, 60, 1.0, 5, NOW, layout="production")
+
+
+def _one(conn, statement, params=None):
+    return conn.execute(statement, params).fetchone()[0]
+
+
+@pytest.fixture
+def production(services):
+    with fresh_database(services) as database, connect(database, autocommit=True) as conn:
+        generate_data(conn, PLAN)
+        yield database, conn
+
+
+def _a_client(conn):
+    return conn.execute(
+        "select company_id, yclients_id, phone from public.clients order by yclients_id limit 1"
+    ).fetchone()
+
+
+def test_the_salon_id_is_company_id_and_only_live_salons_are_run(production, services):
+    database, conn = production
+    salons = [c for (c,) in conn.execute("select company_id from public.companies order by 1")]
+    conn.execute(
+        "update public.companies set integration_status = 'frozen' where company_id = %s",
+        (salons[0],),
+    )
+    conn.execute(
+        "update public.companies set timezone = 'Mars/Olympus' where company_id = %s",
+        (salons[1],),
+    )
+
+    outcome = build_pipeline(database)
+
+    assert outcome.succeeded
+    assert any("is_timezone_valid" in warning for warning in outcome.warnings)
+    rows = conn.execute(
+        "select company_id, timezone, is_live, skip_reason from analytics.salons order by 1"
+    ).fetchall()
+    assert [row[0] for row in rows] == salons  # never the internal companies.id
+    assert rows[0][2:] == (False, "integration_status is frozen")
+    assert rows[1][1:3] == ("Europe/Moscow", True)  # the unknown zone falls back, still runs
+    marts = {
+        c
+        for (c,) in conn.execute(
+            "select distinct company_id from analytics.client_intervals"
+            " union select distinct company_id from analytics.reactivation_candidates"
+        )
+    }
+    assert marts <= set(salons) and salons[1] in marts
+
+    env = service_environment(database, services.redis_url)
+    env["REACTIVATION_SEND_WINDOW"] = "00:00-24:00"
+    env["REACTIVATION_SEND_DAYS"] = "mon-sun"
+    result = run_cli("nightly", env=env)
+    assert f"skipped salon {salons[0]}" in result.stderr and "frozen" in result.stderr
+    assert f"salon {salons[1]}" in result.stdout
+
+
+def test_one_visit_seen_in_every_source_counts_once_and_a_no_show_never(production):
+    database, conn = production
+    company_id, client_id, phone = _a_client(conn)
+    title = _one(conn, "select title from public.services where company_id = %s", (company_id,))
+    day = "2026-11-10 12:00:00"
+    entries = [
+        {
+            "date": day,
+            "services": [title.upper()],
+            "cost": 1000,
+            "status": "attended",
+            "attendance": 1,
+        },
+        {
+            "date": "2026-11-12 12:00:00",
+            "services": [title],
+            "cost": 1000,
+            "status": "not_attended",
+            "attendance": -1,
+        },
+        {
+            "date": "2026-11-14 12:00:00",
+            "services": ["Неизвестная услуга"],
+            "cost": 500,
+            "status": "attended",
+            "attendance": 1,
+        },
+    ]
+    conn.execute(
+        "update public.clients set visit_history = %s where yclients_id = %s",
+        (Jsonb(entries), client_id),
+    )
+    conn.execute(
+        "insert into public.bookings (yclients_record_id, company_id, client_phone,"
+        " client_yclients_id, services, datetime, status, cost, created_at, updated_at)"
+        " values (777000001, %s, %s, %s, array[%s], %s, 'completed', 1000, %s, %s)",
+        (
+            company_id,
+            phone,
+            client_id,
+            title,
+            day,
+            AS_OF.replace(tzinfo=None),
+            AS_OF.replace(tzinfo=None),
+        ),
+    )
+    conn.execute(
+        "insert into public.appointments_cache (yclients_record_id, company_id, raw_data)"
+        " values (777000001, %s, %s)",
+        (
+            company_id,
+            Jsonb(
+                {
+                    "id": 777000001,
+                    "datetime": "2026-11-10T12:00:00+03:00",
+                    "attendance": 1,
+                    "services": [],
+                    "client": {"id": client_id},
+                }
+            ),
+        ),
+    )
+
+    build_pipeline(database, as_of=AS_OF.isoformat())
+
+    days = conn.execute(
+        "select visit_date::text, main_service_id is not null"
+        " from analytics.int_visits_deduplicated"
+        " where company_id = %s and client_id = %s and visit_date >= '2026-11-01'"
+        " order by visit_date",
+        (company_id, client_id),
+    ).fetchall()
+    assert days == [("2026-11-10", True), ("2026-11-14", False)]
+
+
+def test_a_production_booking_converts_and_an_incoming_stop_opts_out(production, services):
+    database, conn = production
+    company_id, client_id, phone = _a_client(conn)
+    build_pipeline(database, as_of=AS_OF.isoformat())
+    env = service_environment(database, services.redis_url)
+    assert run_cli("db", "migrate", env=env).returncode == 0
+    conn.execute(
+        "insert into reactivation.client_reactivation_history"
+        " (company_id, client_id, phone, arm, status, claimed_at, sent_at, message_source)"
+        " values (%s, %s, %s, 'control', 'sent', %s, %s, 'template')",
+        (company_id, client_id, phone, AS_OF, AS_OF),
+    )
+    booked = (AS_OF + timedelta(days=2)).replace(tzinfo=None)
+    conn.execute(
+        "insert into public.bookings (yclients_record_id, company_id, client_phone,"
+        " client_yclients_id, datetime, status, cost, created_at, updated_at)"
+        " values (777000002, %s, %s, %s, %s, 'active', 2500, %s,"
+        " now() at time zone 'UTC')",  # the bot's sync writes it now, in its UTC clock
+        (company_id, phone, client_id, booked + timedelta(days=3), booked),
+    )
+    conn.execute(
+        "insert into public.messages (company_id, client_phone, direction, content, created_at)"
+        " values (%s, %s, 'incoming', 'Не пишите мне больше', %s)",
+        (company_id, phone, (AS_OF + timedelta(hours=3)).replace(tzinfo=None)),
+    )
+
+    build_pipeline(database, as_of=(AS_OF + timedelta(days=8)).isoformat())
+
+    converted, source, replied = conn.execute(
+        "select converted, converting_booking_source, reply_class"
+        " from analytics.reactivation_outcomes where client_id = %s",
+        (client_id,),
+    ).fetchone()
+    assert (converted, source, replied) == (True, "bot", "negative")
+    assert (
+        _one(
+            conn,
+            "select opt_out_source from analytics.int_opt_outs_unioned where phone = %s",
+            (phone,),
+        )
+        == "reply"
+    )
