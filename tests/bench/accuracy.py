@@ -12,11 +12,12 @@ select i.interval_tier, i.interval_days, i.days_since_last_visit,
     r.true_interval_days::float, r.prior_log_mean, r.prior_log_sd, r.gap_log_sd,
     r.skip_probability, m.industry_interval_days, g.gap_days
 from analytics.client_intervals i
-join synthetic.client_rhythms r using (company_id, client_id)
+join synthetic.client_rhythms r
+    on r.company_id = i.company_id and r.yclients_client_id = i.client_id
 join analytics.int_services_industry_matched m
     on m.company_id = i.company_id and m.service_id = i.last_service_id
 left join analytics.int_client_service_gaps_measured g
-    on g.company_id = i.company_id and g.yclients_client_id = i.yclients_client_id
+    on g.company_id = i.company_id and g.client_id = i.client_id
     and g.service_id = i.last_service_id
 where i.last_service_id = r.favourite_yclients_service_id
     and i.client_id %% %(every)s = 0
