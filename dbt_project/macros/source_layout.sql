@@ -44,6 +44,16 @@
     {{ return('production' if 'company_id' in companies else 'seed') }}
 {%- endmacro %}
 
+{% macro yclients_client_id(table_name) -%}
+    {#- The YClients client id of a clients row: yclients_id in production, yclients_client_id
+        in the migration layout (the serial id is the bot's own). -#}
+    {%- if source_layout() == 'production' -%}
+        {{ table_name }}.yclients_id::bigint
+    {%- else -%}
+        {{ table_name }}.yclients_client_id::bigint
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro optional_column(columns, table_name, column, fallback, meaning) -%}
     {#- `table_name.column` when the table has it, else `fallback`, said once in the log. -#}
     {%- if column in columns -%}

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from runner.bot_tables import create_bot_tables
+from runner.bot_tables import PRODUCTION_TABLES, create_bot_tables
 from runner.errors import ConfigurationError
 from runner.sql import sql_file
 from runner.synthetic.cache import CacheLayout, lay_out_cache
+from runner.synthetic.copying import copy_rows as _copy
 from runner.synthetic.production import (
     SYNC_HOUR_LAG,
     VISIT_HISTORY_DAYS,
@@ -27,16 +28,6 @@ from runner.synthetic.salon import Appointment, Salon, simulate_salon
 BOOKINGS_KEPT_DAYS = 7  # the bot keeps future bookings and the last week only
 FRESH_BOOKINGS_PER_SALON = (1, 3)  # made through the bot after the last cache fetch
 
-# Every bot table of either layout: a generated database is wiped whole before it is written.
-BOT_TABLES = (
-    "companies",
-    "clients",
-    "services",
-    "bookings",
-    "appointments_cache",
-    "messages",
-    "webhook_events",
-)
 STAMP_ROWS = (
     "update public.companies set created_at = %(created)s, updated_at = %(updated)s",
     "update public.services set created_at = %(created)s, updated_at = %(updated)s",
@@ -167,7 +158,8 @@ def _prepare(conn: psycopg.Connection, layout: str) -> None:
             "this database already holds salon data that generate-data did not write; "
             "point PGDATABASE at an empty database for synthetic data"
         )
-    for table in BOT_TABLES:
+    # Every bot table of either layout: a generated database is wiped whole.
+    for table in PRODUCTION_TABLES:
         conn.execute(f"drop table if exists public.{table} cascade")
     conn.execute("drop schema if exists synthetic cascade")
     conn.execute("drop schema if exists analytics cascade")
@@ -446,9 +438,3 @@ def _booking_rows(salon: Salon, as_of: datetime) -> list[tuple]:
             )
         )
     return rows
-
-
-def _copy(cursor: psycopg.Cursor, statement: str, rows: list[tuple]) -> None:
-    with cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)

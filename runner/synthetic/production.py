@@ -20,6 +20,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from runner.synthetic.cache import MALFORMED_KINDS, MALFORMED_RATE, malformed_record
+from runner.synthetic.copying import copy_rows as _copy
 from runner.synthetic.records import render_phone, render_record, service_cost, state_at
 from runner.synthetic.salon import Appointment, Salon
 
@@ -368,9 +369,3 @@ def _chat_rows(rng: random.Random, salon: Salon, as_of: datetime) -> list[tuple]
 def _naive_utc(moment: datetime) -> datetime:
     """The bot's own clock: UTC, stored without a zone."""
     return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _copy(cursor: psycopg.Cursor, statement: str, rows: list[tuple]) -> None:
-    with cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)

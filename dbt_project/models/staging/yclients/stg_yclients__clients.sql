@@ -13,11 +13,7 @@ with clients as (
 renamed as (
     select
         clients.company_id::integer as company_id,
-        {%- if source_layout() == 'production' %}
-            clients.yclients_id::bigint as client_id,
-        {%- else %}
-            clients.yclients_client_id::bigint as client_id,
-        {%- endif %}
+        {{ yclients_client_id('clients') }} as client_id,
         {{ normalize_phone('clients.phone::text') }} as phone,
         nullif(trim(clients.name), '') as client_name,
         coalesce(

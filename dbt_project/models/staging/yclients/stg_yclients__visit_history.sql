@@ -34,11 +34,7 @@
     with clients as (
         select
             clients.company_id::integer as company_id,
-            {%- if source_layout() == 'production' %}
-                clients.yclients_id::bigint as client_id,
-            {%- else %}
-                clients.yclients_client_id::bigint as client_id,
-            {%- endif %}
+            {{ yclients_client_id('clients') }} as client_id,
             clients.visit_history,
             {{ synced_at }} as source_synced_at
         from {{ clients }} as clients
