@@ -190,3 +190,53 @@ def test_a_production_booking_converts_and_an_incoming_stop_opts_out(production,
         )
         == "reply"
     )
+
+
+@pytest.mark.parametrize(
+    ("layout", "drops", "logged"),
+    [
+        (
+            "seed",
+            (
+                "alter table public.services drop column repeat_visit_days_step",
+                "alter table public.clients drop column blacklisted",
+                "alter table public.clients drop column is_deleted",
+            ),
+            (
+                "Source services has no column repeat_visit_days_step",
+                "Source clients has no column blacklisted",
+                "Source clients has no column is_deleted",
+            ),
+        ),
+        (
+            "production",
+            (
+                "alter table public.clients drop column visit_history",
+                "alter table public.clients drop column blacklisted",
+                "drop table public.messages",
+            ),
+            (
+                "Source clients has no column visit_history",
+                "Source clients has no column blacklisted",
+                "Source messages is absent",
+            ),
+        ),
+    ],
+)
+def test_a_missing_optional_column_is_one_log_line_not_an_error(services, layout, drops, logged):
+    plan = GenerationPlan(2, 40, 1.0, 9, NOW, layout=layout)
+    with fresh_database(services) as database, connect(database, autocommit=True) as conn:
+        generate_data(conn, plan)
+        for statement in drops:
+            conn.execute(statement)
+
+        result = run_cli("build", env=service_environment(database))
+
+        assert result.returncode == 0, result.stderr[-3000:]
+        for line in logged:
+            assert line in result.stderr
+        assert _one(conn, "select count(*) from analytics.client_intervals") > 0
+        assert (
+            _one(conn, "select count(*) from analytics.stg_yclients__clients where is_blacklisted")
+            == 0
+        )

@@ -1,11 +1,13 @@
-"""The measured loop: a live campaign, two simulated weeks, outcomes, the A/B marts, the report."""
+"""The measured loop: a live campaign, two simulated weeks, outcomes, the A/B marts, the report,
+on both layouts of the bot's tables (the migration file's and the production one)."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from html.parser import HTMLParser
 
 import pytest
 
+from runner.bot_tables import detect_layout
 from runner.claims import claim_client
 from runner.connections import connect
 from runner.opt_outs import sync_reply_opt_outs
@@ -18,12 +20,13 @@ from tests.support import build_pipeline, fresh_database, run_cli, service_envir
 LATE_RECORD_ID = 990_000_001
 
 
-@pytest.fixture(scope="module")
-def measured(services):
+@pytest.fixture(scope="module", params=["seed", "production"])
+def measured(services, request):
     """Two salons: built, campaigned live, two weeks simulated, built again as of then."""
-    from datetime import UTC, datetime
+    from datetime import datetime
 
-    plan = GenerationPlan(2, 250, 2.0, 21, datetime.now(UTC).replace(microsecond=0))
+    now = datetime.now(UTC).replace(microsecond=0)
+    plan = GenerationPlan(2, 250, 2.0, 21, now, layout=request.param)
     with fresh_database(services) as database, connect(database, autocommit=True) as conn:
         generate_data(conn, plan)
         build_pipeline(database)
@@ -129,16 +132,7 @@ def test_a_late_arriving_record_converts_on_the_next_build(measured):
         "deleted": False,
     }
     # The bot's sync fetches it only days after the window closed.
-    conn.execute(
-        "insert into public.appointments_cache (company_id, cache_key, appointments, cached_at,"
-        " expires_at) values (%s, 'late-key', %s, %s, %s)",
-        (
-            company_id,
-            json.dumps([record]),
-            weeks.until + timedelta(days=1),
-            weeks.until + timedelta(days=30),
-        ),
-    )
+    _cache_late(conn, record, fetched_at=weeks.until + timedelta(days=1))
 
     build_pipeline(database, as_of=(weeks.until + timedelta(days=1)).isoformat())
 
@@ -148,6 +142,33 @@ def test_a_late_arriving_record_converts_on_the_next_build(measured):
         (history_id,),
     )
     assert converted and converted_at == created
+
+
+def _cache_late(conn, record: dict, fetched_at) -> None:
+    if detect_layout(conn) == "production":
+        # The per-record cache: one row per record, the bot's UTC clock without a zone.
+        conn.execute(
+            "insert into public.appointments_cache (yclients_record_id, company_id, client_id,"
+            " raw_data, created_at, updated_at) values (%s, %s, %s, %s, %s, %s)",
+            (
+                record["id"],
+                record["company_id"],
+                record["client"]["id"],
+                json.dumps(record),
+                *[fetched_at.astimezone(UTC).replace(tzinfo=None)] * 2,
+            ),
+        )
+    else:
+        conn.execute(
+            "insert into public.appointments_cache (company_id, cache_key, appointments,"
+            " cached_at, expires_at) values (%s, 'late-key', %s, %s, %s)",
+            (
+                record["company_id"],
+                json.dumps([record]),
+                fetched_at,
+                fetched_at + timedelta(days=29),
+            ),
+        )
 
 
 def test_a_stop_reply_becomes_an_opt_out_every_claim_respects(measured):

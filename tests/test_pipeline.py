@@ -165,7 +165,7 @@ def test_phones_and_offsets_are_typed(built):
         """
         select count(*) from analytics.stg_yclients__records r
         join analytics.stg_yclients__companies c using (company_id)
-        where (r.started_at at time zone c.timezone)::date <> r.start_date
+        where (r.starts_at at time zone c.timezone)::date <> r.start_date
     """,
     )
     assert wrong_clock == 0
@@ -250,7 +250,7 @@ def test_candidates_respect_every_guard(built):
             or exists (select from analytics.stg_yclients__records r
                        where r.company_id = k.company_id
                          and r.client_id = k.client_id
-                         and r.started_at > %s and not r.is_deleted and r.attendance in (0, 2))
+                         and r.starts_at > %s and not r.is_deleted and r.attendance in (0, 2))
     """,
         (AS_OF, AS_OF),
     )

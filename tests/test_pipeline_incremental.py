@@ -75,7 +75,7 @@ def test_history_survives_expiry_and_changed_records_are_updated(small_built):
         select r.company_id, r.record_id, r.client_id, r.start_date
         from analytics.stg_yclients__records r
         where r.attendance = 0 and not r.is_deleted and r.client_id is not null
-            and r.started_at < %s
+            and r.starts_at < %s
             and not exists (select from analytics.int_visits_deduplicated v
                 where v.company_id = r.company_id and v.client_id = r.client_id
                 and v.visit_date = r.start_date)
@@ -267,7 +267,7 @@ def test_the_bots_one_row_per_record_layout_builds_the_same_records(services):
         build_pipeline(database, as_of=AS_OF.isoformat())
         expected = set(
             conn.execute(
-                "select company_id, record_id, attendance, is_deleted, started_at, client_phone"
+                "select company_id, record_id, attendance, is_deleted, starts_at, client_phone"
                 " from analytics.stg_yclients__records"
             ).fetchall()
         )
@@ -297,7 +297,7 @@ def test_the_bots_one_row_per_record_layout_builds_the_same_records(services):
 
         actual = set(
             conn.execute(
-                "select company_id, record_id, attendance, is_deleted, started_at, client_phone"
+                "select company_id, record_id, attendance, is_deleted, starts_at, client_phone"
                 " from analytics.stg_yclients__records"
             ).fetchall()
         )
@@ -337,3 +337,32 @@ def test_the_nightly_run_checks_and_samples_only_what_changed(small_built):
     assert any("accepted_values_stg_yclients__records_attendance" in w for w in outcome.warnings)
     assert not any("assert_no_quarantined_records" in w for w in outcome.warnings)
     assert _one(conn, LAST_ANALYZED) == analyzed_at
+
+
+def test_a_top_level_scalar_in_the_cache_is_quarantined_and_null_holds_nothing(small_built):
+    database, conn = small_built
+    company_id = _one(conn, "select min(company_id) from analytics.salons")
+    for key, body in (
+        ("scalar_string", '"record unavailable"'),
+        ("scalar_number", "42"),
+        ("scalar_boolean", "true"),
+        ("scalar_null", "null"),
+    ):
+        conn.execute(
+            "insert into public.appointments_cache (company_id, cache_key, appointments,"
+            " cached_at, expires_at) values (%s, %s, %s::jsonb, %s, %s)",
+            (company_id, key, body, NEXT_DAY, NEXT_DAY + timedelta(days=3)),
+        )
+
+    build_pipeline(database, as_of=NEXT_DAY.isoformat())
+
+    quarantined = conn.execute(
+        "select split_part(record_key, ':', 2), quarantine_reason, raw_record::text"
+        " from analytics.stg_yclients__cache_records"
+        " where record_key like 'quarantine:scalar_%%' order by 1"
+    ).fetchall()
+    assert quarantined == [
+        ("scalar_boolean", "not_an_object", "true"),
+        ("scalar_number", "not_an_object", "42"),
+        ("scalar_string", "not_an_object", '"record unavailable"'),
+    ]

@@ -49,7 +49,7 @@ from_records as (
         coalesce(record_revenue.revenue, 0)::numeric(12, 2) as revenue,
         (records.attendance = 1) as is_visit,
         records.created_at as booking_created_at,
-        records.started_at as starts_at,
+        records.starts_at,
         records.staged_at
     from records
     inner join contacted_clients

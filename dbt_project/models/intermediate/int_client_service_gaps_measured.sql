@@ -1,9 +1,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['company_id', 'client_id'],
+        incremental_strategy='append',
         on_schema_change='fail',
+        pre_hook='{{ delete_recomputed_clients() }}',
         indexes=[
             {'columns': ['company_id', 'client_id', 'service_id']},
         ],
@@ -13,18 +13,24 @@
 {#-
     One row per client and service they received: visits, the gaps in days between consecutive
     visits that included the service, and the gap evidence summarised for the interval
-    estimate. Plus one marker row per client (service_id null) as in int_visits_deduplicated.
+    estimate.
 
     A gap about k times the client's median gap (k >= 2) is read as k gaps with visits skipped in
     between, not as a slower rhythm: clients miss a visit now and then, and ignoring that would
     stretch their interval.
-    Incremental by client: recomputes the clients whose visits were recomputed since last run.
+    Incremental by client: recomputes the clients touched since its last run
+    (macros/recomputed_clients.sql).
 -#}
+
+{%- set to_recompute = ref('int_clients_to_recompute') %}
 
 with visits as not materialized (
     select visits.* from {{ ref('int_visits_deduplicated') }} as visits
     {% if is_incremental() %}
-        where visits.processed_at > {{ incremental_watermark('processed_at') }}
+        inner join ({{ recomputed_clients() }}) as recomputed
+            on
+                visits.company_id = recomputed.company_id
+                and visits.client_id = recomputed.client_id
     {% endif %}
 ),
 
@@ -36,7 +42,6 @@ visit_services as (
         visits.visit_date
     from visits
     cross join lateral unnest(visits.service_ids) as service (service_id)
-    where visits.visit_date is not null
 ),
 
 gaps as (
@@ -138,28 +143,11 @@ per_client_service as (
     from sums
 ),
 
-with_markers as (
+final as (
     select
         per_client_service.*,
         '{{ run_started_at }}'::timestamptz as processed_at
     from per_client_service
-    union all
-    select distinct
-        visits.company_id,
-        visits.client_id,
-        null::bigint,
-        null::integer,
-        null::integer,
-        null::integer,
-        null::integer[],
-        null::date[],
-        null::double precision,
-        null::numeric,
-        null::numeric,
-        null::date,
-        null::date,
-        '{{ run_started_at }}'::timestamptz
-    from visits
 )
 
-select * from with_markers
+select * from final

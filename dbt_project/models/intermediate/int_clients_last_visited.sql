@@ -1,42 +1,31 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['company_id', 'client_id'],
+        incremental_strategy='append',
         on_schema_change='fail',
+        pre_hook='{{ delete_recomputed_clients() }}',
         indexes=[{'columns': ['company_id', 'client_id'], 'unique': True}],
-        post_hook="delete from {{ this }} where last_visit_date is null",
     )
 }}
 
 {#-
     One row per client (YClients id) with at least one visit: the last visit, its main
-    service, and how many visits there were. Incremental by client, from the clients whose
-    visits were recomputed, so the nightly mart does not re-sort every visit ever made.
-    A touched client left without visits comes through as an empty row, so the delete+insert
-    removes their old row; the post-hook then drops the empty row.
+    service, and how many visits there were. Incremental by client, from the clients touched
+    since its last run (macros/recomputed_clients.sql), so the nightly mart does not re-sort
+    every visit ever made. A touched client left without visits loses their row.
 -#}
 
-with visits as not materialized (
-    select * from {{ ref('int_visits_deduplicated') }}
-),
+{%- set to_recompute = ref('int_clients_to_recompute') %}
 
-touched_clients as (
-    select distinct
-        visits.company_id,
-        visits.client_id
-    from visits
-    where visits.processed_at > {{ incremental_watermark('processed_at') }}
-),
-
-touched_visits as (
+with touched_visits as (
     select visits.*
-    from visits
-    inner join touched_clients
-        on
-            visits.company_id = touched_clients.company_id
-            and visits.client_id = touched_clients.client_id
-    where visits.visit_date is not null
+    from {{ ref('int_visits_deduplicated') }} as visits
+    {% if is_incremental() %}
+        inner join ({{ recomputed_clients() }}) as recomputed
+            on
+                visits.company_id = recomputed.company_id
+                and visits.client_id = recomputed.client_id
+    {% endif %}
 ),
 
 -- Materialized: computed once however the planner joins it below. Statistics can predate
@@ -60,21 +49,11 @@ last_visits as materialized (
         touched_visits.visit_date desc
 ),
 
-with_emptied as (
+final as (
     select
-        touched_clients.company_id,
-        touched_clients.client_id,
-        last_visits.last_service_id,
-        last_visits.last_main_service_title,
-        last_visits.last_visit_date,
-        last_visits.last_visit_at,
-        last_visits.visit_count,
+        last_visits.*,
         '{{ run_started_at }}'::timestamptz as processed_at
-    from touched_clients
-    left join last_visits
-        on
-            touched_clients.company_id = last_visits.company_id
-            and touched_clients.client_id = last_visits.client_id
+    from last_visits
 )
 
-select * from with_emptied
+select * from final

@@ -6,8 +6,7 @@
 -#}
 
 with client_gaps as (
-    select * from {{ ref('int_client_service_gaps_measured') }} as measured
-    where measured.service_id is not null
+    select * from {{ ref('int_client_service_gaps_measured') }}
 ),
 
 recent_gaps as (

@@ -1,10 +1,10 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['company_id', 'client_id'],
+        incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook=whole_salon_shares_per_worker(unsplit_scans=true),
+        pre_hook=whole_salon_shares_per_worker(unsplit_scans=true)
+        + ['{{ delete_recomputed_clients() }}'],
         indexes=[
             {'columns': ['company_id', 'client_id', 'visit_date'], 'unique': True},
             {'columns': ['processed_at']},
@@ -19,14 +19,14 @@
     normalised title; a visit whose title matches nothing still counts). Deleted, cancelled and
     no-show entries are never visits. The same visit seen in several sources is one visit: a
     day is a visit, whatever and however many sources show it. Its revenue is taken from one
-    source, the record first, so a visit seen twice is not paid twice. Plus one marker row per
-    client (visit_date null) saying when the client's visits were last recomputed.
+    source, the record first, so a visit seen twice is not paid twice.
 
     Incremental by client: every client touched by a newly staged record, booking or visit
-    history has all of their visits recomputed from the staged history. The marker makes every
-    touched client part of the batch, so the delete+insert on the client key also clears a
-    client whose only visit was cancelled, and tells downstream models which clients changed.
+    history (int_clients_to_recompute) has their old rows deleted and all of their visits
+    recomputed from the staged history (macros/recomputed_clients.sql).
 -#}
+
+{%- set to_recompute = ref('int_clients_to_recompute') %}  {#- dbt's order; see the macro -#}
 
 -- Every step read more than once is `not materialized`: a materialized step is scanned by
 -- the process that computed it, which would keep the whole statement in one process (the full
@@ -53,44 +53,12 @@ services as not materialized (
     select * from {{ ref('stg_yclients__services') }}
 ),
 
-touched_clients as not materialized (
-    -- DISTINCT over UNION ALL, not UNION: PostgreSQL runs no set operation in a parallel
-    -- worker, and one such step anywhere keeps the whole statement in one process.
-    {%- if is_incremental() %}
-        {%- set watermark = incremental_watermark('processed_at') %}
-    {%- endif %}
-    select distinct
-        touching.company_id,
-        touching.client_id
-    from (
-        select
-            records.company_id,
-            records.client_id
-        from records
-        where
-            records.client_id is not null
-        {% if is_incremental() %}
-            and records.staged_at > {{ watermark }}
-        {% endif %}
-        union all
-        select
-            bookings.company_id,
-            bookings.client_id
-        from bookings
-        {% if is_incremental() %}
-            where bookings.staged_at > {{ watermark }}
-        {% endif %}
-        union all
-        select
-            visit_history.company_id,
-            visit_history.client_id
-        from visit_history
-        {% if is_incremental() %}
-            where visit_history.staged_at > {{ watermark }}
-        {% endif %}
-    ) as touching
-),
-
+{%- if is_incremental() %}
+    -- The clients to recompute (a full build recomputes everyone).
+    touched_clients as not materialized (
+        {{ recomputed_clients() }}
+    ),
+{%- endif %}
 
 record_visits as not materialized (
     select
@@ -99,7 +67,7 @@ record_visits as not materialized (
         records.record_id as source_id,
         'record' as source,
         records.start_date as visit_date,
-        records.started_at as visited_at
+        records.starts_at as visited_at
     from records
     {{ join_touched_clients('records') }}
     where
@@ -174,8 +142,8 @@ visit_day_services as not materialized (
     select
         visit_history.company_id,
         visit_history.client_id,
-        visit_history.visit_date,
-        visit_history.visited_at,
+        visit_history.start_date as visit_date,
+        visit_history.starts_at as visited_at,
         'history' as source,
         null::bigint as source_id,
         history_titles.service_id,
@@ -254,25 +222,11 @@ visit_days as (
     {%- endfor %}
 ),
 
-with_placeholders as (
+final as (
     select
         visit_days.*,
         '{{ run_started_at }}'::timestamptz as processed_at
     from visit_days
-    union all
-    select
-        touched_clients.company_id,
-        touched_clients.client_id,
-        null::date,
-        null::timestamptz,
-        null::bigint,
-        null::text,
-        null::bigint[],
-        null::bigint[],
-        null::boolean,
-        null::numeric,
-        '{{ run_started_at }}'::timestamptz
-    from touched_clients
 )
 
-select * from with_placeholders
+select * from final

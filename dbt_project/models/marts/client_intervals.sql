@@ -13,8 +13,7 @@ with last_visits as (
 ),
 
 client_gaps as (
-    select * from {{ ref('int_client_service_gaps_measured') }} as measured
-    where measured.service_id is not null
+    select * from {{ ref('int_client_service_gaps_measured') }}
 ),
 
 service_rhythms as (

@@ -53,7 +53,7 @@ booked_ahead as (
         records.client_id
     from records
     where
-        records.started_at > {{ now_or_as_of() }}
+        records.starts_at > {{ now_or_as_of() }}
         and not records.is_deleted
         and records.attendance in (0, 2)
 ),

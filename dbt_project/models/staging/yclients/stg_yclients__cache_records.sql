@@ -88,7 +88,10 @@ elements as (
                                 then cache_rows.payload -> 'data'
                             else jsonb_build_array(cache_rows.payload)
                         end
-                else '[]'::jsonb
+                -- JSON null holds no record; a top-level string, number or boolean is one
+                -- unreadable element, quarantined as not_an_object rather than dropped.
+                when 'null' then '[]'::jsonb
+                else jsonb_build_array(cache_rows.payload)
             end
         {%- endif %}
     ) with ordinality as shaped (element, position)
@@ -253,7 +256,7 @@ typed as (
         case
             when newest_copies.quarantine_reason is null
                 then newest_copies.datetime_text::timestamptz
-        end as started_at,
+        end as starts_at,
         {{ safe_timestamptz('newest_copies.create_date_text') }} as created_at,
         {{ safe_timestamptz('newest_copies.last_change_date_text') }} as last_changed_at,
         newest_copies.cached_at as source_cached_at

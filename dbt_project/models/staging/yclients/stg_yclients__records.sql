@@ -18,7 +18,7 @@ select
     cache_records.is_deleted,
     cache_records.is_online,
     cache_records.start_date,
-    cache_records.started_at,
+    cache_records.starts_at,
     cache_records.created_at,
     cache_records.last_changed_at,
     cache_records.source_cached_at,

@@ -2,11 +2,11 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['company_id', 'client_id', 'visit_date'],
+        unique_key=['company_id', 'client_id', 'start_date'],
         on_schema_change='fail',
         post_hook='{{ analyze_when_stale() }}',
         indexes=[
-            {'columns': ['company_id', 'client_id', 'visit_date']},
+            {'columns': ['company_id', 'client_id', 'start_date']},
             {'columns': ['staged_at']},
         ],
     )
@@ -15,8 +15,9 @@
 {#-
     One row per element of the bot's clients.visit_history (production layout): each client's
     YClients records of the last two years, written by the nightly client-records sync, with
-    services by title only. Incremental on the client row's sync time; a re-synced client's
-    days are replaced, and days that slid out of the sync's two-year window are kept.
+    services by title only. Incremental on the client row's sync time and the history's
+    fingerprint: a re-synced client whose history changed has their days replaced (days that
+    slid out of the sync's two-year window are kept); an unchanged history is not re-read.
     Where the table has no visit_history column this model is empty.
 -#}
 {%- set clients = source('yclients', 'clients') -%}
@@ -36,6 +37,7 @@
             clients.company_id::integer as company_id,
             {{ yclients_client_id('clients') }} as client_id,
             clients.visit_history,
+            md5(clients.visit_history::text) as history_fingerprint,
             {{ synced_at }} as source_synced_at
         from {{ clients }} as clients
         where
@@ -43,6 +45,22 @@
             {% if is_incremental() %}
                 and {{ synced_at }} > {{ incremental_watermark('source_synced_at') }}
             {% endif %}
+    ),
+
+    changed_clients as (
+        -- The bot's clients sync upserts every client every night, so the sync time moves
+        -- for all of them; a history whose fingerprint is already staged changed nothing.
+        select clients.*
+        from clients
+        {% if is_incremental() %}
+            where not exists (
+                select from {{ this }} as staged
+                where
+                    staged.company_id = clients.company_id
+                    and staged.client_id = clients.client_id
+                    and staged.history_fingerprint = clients.history_fingerprint
+            )
+        {% endif %}
     ),
 
     companies as (
@@ -53,13 +71,14 @@
         select
             clients.company_id,
             clients.client_id,
+            clients.history_fingerprint,
             clients.source_synced_at,
             fields.date as date_text,
             fields.services,
             fields.status,
             fields.attendance as attendance_text,
             fields.cost as cost_text
-        from clients
+        from changed_clients as clients
         cross join lateral jsonb_array_elements(clients.visit_history) as element (value)
         cross join lateral jsonb_to_record(
             case when jsonb_typeof(element.value) = 'object' then element.value else '{}' end
@@ -71,8 +90,8 @@
         select
             elements.company_id,
             elements.client_id,
-            left(elements.date_text, 10)::date as visit_date,
-            (elements.date_text::timestamp at time zone companies.timezone) as visited_at,
+            left(elements.date_text, 10)::date as start_date,
+            (elements.date_text::timestamp at time zone companies.timezone) as starts_at,
             case
                 when jsonb_typeof(elements.services) = 'array'
                     then array(
@@ -83,6 +102,7 @@
             lower(elements.status) as status,
             {{ safe_integer('elements.attendance_text') }} as attendance,
             {{ safe_numeric('elements.cost_text') }} as cost,
+            elements.history_fingerprint,
             elements.source_synced_at,
             '{{ run_started_at }}'::timestamptz as staged_at
         from elements
@@ -117,12 +137,13 @@
     select
         null::integer as company_id,
         null::bigint as client_id,
-        null::date as visit_date,
-        null::timestamptz as visited_at,
+        null::date as start_date,
+        null::timestamptz as starts_at,
         null::text[] as service_titles,
         null::text as status,
         null::integer as attendance,
         null::numeric as cost,
+        null::text as history_fingerprint,
         null::timestamptz as source_synced_at,
         '{{ run_started_at }}'::timestamptz as staged_at,
         null::boolean as is_visit
