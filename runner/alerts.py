@@ -2,6 +2,8 @@
 
 import logging
 
+from runner.phones import mask_phones_in
+
 log = logging.getLogger("runner.alerts")
 _sentry_ready = False
 
@@ -17,6 +19,7 @@ def configure_alerts(sentry_dsn: str | None) -> None:
 
 
 def alert(message: str) -> None:
+    message = mask_phones_in(message)  # it may quote a gateway's or Gemini's error
     log.error("ALERT: %s", message)
     if _sentry_ready:
         import sentry_sdk

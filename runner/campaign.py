@@ -31,11 +31,12 @@ from runner.alerts import alert
 from runner.candidates import Candidate, Salon, load_candidates
 from runner.claims import Claim
 from runner.config import Settings
+from runner.errors import ConfigurationError
 from runner.messages.facts import MessageFacts, message_facts
 from runner.messages.prompt import MessageRequest
 from runner.messages.templates import render_template
 from runner.messages.validation import check_message
-from runner.phones import mask_phone
+from runner.phones import mask_phone, mask_phones_in
 from runner.ports import (
     ContextStore,
     ContextStoreError,
@@ -78,6 +79,8 @@ class Outreach:
     generator: MessageGenerator | None  # None: no API key, templates for everyone
     stop: threading.Event = field(default_factory=threading.Event)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # A new connection, for recording the end of a run whose connection was lost.
+    reconnect: Callable[[], psycopg.Connection] | None = None
     on_event: Callable[["ClientOutcome"], None] = lambda outcome: None
     on_start: Callable[[int, int], None] = lambda company_id, candidates: None
 
@@ -103,6 +106,7 @@ class RunSummary:
     counts: Counter = field(default_factory=Counter)
     errors: list = field(default_factory=list)
     notice: str | None = None
+    failure: str | None = None  # one line: why a failed run failed
 
 
 @dataclass
@@ -127,7 +131,7 @@ def run_campaign(outreach: Outreach, request: CampaignRequest) -> RunSummary:
     summary = RunSummary(run_id, salon.company_id, live)
     try:
         if live and not request.test_phone:
-            recovered = history.recover_abandoned_runs(conn, own_run_id=run_id)
+            recovered = history.recover_abandoned_runs(conn, salon.company_id, own_run_id=run_id)
             if recovered["runs"]:
                 log.warning(
                     "closed %(runs)d abandoned run(s): %(released)d claims released, "
@@ -164,21 +168,57 @@ def run_campaign(outreach: Outreach, request: CampaignRequest) -> RunSummary:
             stop.reason, "completed"
         )
     except Exception as error:  # recorded and alerted; the next salon of a nightly still runs
-        log.exception("campaign run %s of salon %s failed", run_id, salon.company_id)
         summary.status, summary.stop_reason = "failed", "error"
-        summary.errors.append({"error": f"{type(error).__name__}: {error}"[:500]})
-        alert(f"campaign run {run_id} of salon {salon.company_id} failed: {error}")
+        summary.failure = _describe_failure(error, conn)
+        # One line; the traceback only with -v.
+        log.error(
+            "campaign run %s of salon %s failed: %s", run_id, salon.company_id, summary.failure
+        )
+        log.debug("traceback of run %s", run_id, exc_info=True)
+        summary.errors.append({"error": summary.failure[:500]})
+        alert(f"campaign run {run_id} of salon {salon.company_id} failed: {summary.failure}")
     finally:
         _alert_on_failure_rate(summary)
-        history.finish_run(
-            conn,
-            run_id,
-            status=summary.status,
-            counts=dict(summary.counts),
-            errors=summary.errors,
-            stop_reason=summary.stop_reason,
-        )
+        _finish_run(outreach, summary)
     return summary
+
+
+def _describe_failure(error: Exception, conn: psycopg.Connection) -> str:
+    if isinstance(error, psycopg.Error) and (conn.broken or conn.closed):
+        what = f"lost the connection to Postgres: {_first_line(error)}"
+    else:
+        what = f"{type(error).__name__}: {_first_line(error)}"
+    return mask_phones_in(what)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _finish_run(outreach: Outreach, summary: RunSummary) -> None:
+    """Record how the run ended. When its connection is gone, on a new one: first the run's
+    own crash recovery (rows never handed over released, rows handed over `unknown`), so no
+    row stays claimed, then its status and counts."""
+    finish = dict(
+        status=summary.status,
+        counts=dict(summary.counts),
+        errors=summary.errors,
+        stop_reason=summary.stop_reason,
+    )
+    try:
+        history.finish_run(outreach.conn, summary.run_id, **finish)
+        return
+    except psycopg.OperationalError as error:
+        if outreach.reconnect is None:
+            raise
+        log.warning("recording run %s on a new connection: %s", summary.run_id, _first_line(error))
+    try:
+        with outreach.reconnect() as fresh:
+            history.recover_abandoned_runs(fresh, summary.company_id)
+            history.finish_run(fresh, summary.run_id, **finish)
+    except (psycopg.Error, ConfigurationError) as error:
+        log.error("could not record the end of run %s: %s", summary.run_id, _first_line(error))
 
 
 class _Campaign:
@@ -346,7 +386,7 @@ class _Campaign:
             delivery_status, message_id, detail = (
                 "unknown",
                 None,
-                f"{type(error).__name__}: {error}",
+                mask_phones_in(f"{type(error).__name__}: {error}"),
             )
         else:
             delivery_status, message_id, detail = (
@@ -418,6 +458,7 @@ class _Campaign:
             # The row keeps its send stamp, so recovery will call it 'unknown', never resend.
             alert(f"could not record the delivery of history row {pending.history_id}: {error}")
             self.summary.errors.append(_error_entry(pending.candidate, "record", error))
+            self._stop_if_disconnected(error)
 
     def _leave_context(self, candidate: Candidate, context: DialogContext) -> str:
         """Write the bot's context; on a Redis failure park it (the payload is kept in history)."""
@@ -502,9 +543,16 @@ class _Campaign:
             self.summary.counts["not_reached"] += 1
 
     def _client_error(self, candidate: Candidate, step: str, error: Exception) -> None:
+        self._stop_if_disconnected(error)
         log.error("client %s, %s: %s", candidate.client_id, step, error)
         self.summary.errors.append(_error_entry(candidate, step, error))
         self.summary.counts["errors"] += 1
+
+    def _stop_if_disconnected(self, error: Exception) -> None:
+        """A lost connection is no one client's error: nothing after it could be claimed or
+        recorded, so the run ends here (failed, recorded on a new connection)."""
+        if self.conn.broken or self.conn.closed:
+            raise error
 
     def _tell(self, outcome: ClientOutcome) -> None:
         self.outreach.on_event(outcome)
@@ -582,19 +630,29 @@ def _error_entry(candidate: Candidate, step: str, error) -> dict:
         "client_id": candidate.client_id,
         "phone": mask_phone(candidate.phone),
         "step": step,
-        "error": str(error)[:300],
+        "error": mask_phones_in(str(error))[:300],
     }
 
 
-def _alert_on_failure_rate(summary: RunSummary) -> None:
+def send_failure(summary: RunSummary) -> str | None:
+    """Why a live run's sends make it a failed job for cron, or None: it sent nothing although
+    it tried, or more than FAILURE_ALERT_RATE of its sends failed."""
     counts = summary.counts
     failures = counts["failed"] + counts["unknown"]
     attempts = counts["sent"] + failures
+    if not summary.live or not attempts:
+        return None
+    if not counts["sent"]:
+        return f"nothing sent: all {attempts} sends failed"
     if attempts >= FAILURE_ALERT_MIN_ATTEMPTS and failures / attempts > FAILURE_ALERT_RATE:
-        alert(
-            f"salon {summary.company_id}, run {summary.run_id}: {failures} of {attempts} sends "
-            f"failed ({failures / attempts:.0%})"
-        )
+        return f"{failures} of {attempts} sends failed ({failures / attempts:.0%})"
+    return None
+
+
+def _alert_on_failure_rate(summary: RunSummary) -> None:
+    failure = send_failure(summary)
+    if failure:
+        alert(f"salon {summary.company_id}, run {summary.run_id}: {failure}")
 
 
 def _window_text(settings: Settings) -> str:

@@ -10,14 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import psycopg
 
 from runner import demo, workflows
 from runner.bot_tables import LAYOUTS
+from runner.campaign import send_failure
 from runner.config import Settings, load_settings, read_environment
 from runner.display import CampaignDisplay, print_report, print_summary
 from runner.doctor import run_checks
 from runner.errors import ConfigurationError, JobFailed
-from runner.phones import mask_phone, parse_operator_phone
+from runner.phones import PhoneMaskingFilter, mask_phone, parse_operator_phone
 from runner.report import as_csv, as_json
 from runner.report_html import render_html
 from runner.synthetic.generate import GenerationPlan
@@ -38,6 +40,11 @@ class _ReactivateGroup(click.Group):
             ctx.exit(EXIT_USAGE)
         except JobFailed as error:
             click.echo(f"failed: {error}", err=True)
+            ctx.exit(EXIT_FAILED)
+        except psycopg.OperationalError as error:
+            # The server went away under a command: one line, not a traceback.
+            first = str(error).strip().splitlines()[0] if str(error).strip() else "no reason given"
+            click.echo(f"failed: lost the connection to Postgres: {first}", err=True)
             ctx.exit(EXIT_FAILED)
 
 
@@ -79,6 +86,8 @@ def cli(ctx: click.Context, verbose: bool, embedded: bool, env_file: Path | None
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(PhoneMaskingFilter())
 
 
 @cli.group()
@@ -256,10 +265,16 @@ def nightly(ctx: click.Context, live: bool) -> None:
 
 
 def _exit_for(summaries) -> None:
-    bad = [s for s in summaries if s.status in ("aborted", "failed", "interrupted")]
+    """Exit 1 when a run stopped early or failed, or its sends failed (campaign.send_failure)."""
+    bad = []
+    for summary in summaries:
+        if summary.status in ("aborted", "failed", "interrupted"):
+            why = summary.failure or summary.stop_reason
+            bad.append(f"salon {summary.company_id} {summary.status} ({why})")
+        elif failure := send_failure(summary):
+            bad.append(f"salon {summary.company_id}: {failure}")
     if bad:
-        listed = ", ".join(f"salon {s.company_id} {s.status} ({s.stop_reason})" for s in bad)
-        raise JobFailed(listed)
+        raise JobFailed(", ".join(bad))
 
 
 @cli.command()

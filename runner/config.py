@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 
@@ -17,6 +18,7 @@ from runner.errors import ConfigurationError
 
 DEFAULT_GEMINI_MODEL = "gemini-3.5-flash-lite"
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HTTP = ("http", "https")
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = _Environment(os.environ if environ is None else environ)
     return Settings(
         postgres=_postgres_settings(env),
-        redis_url=env.text("REDIS_URL"),
+        redis_url=env.url("REDIS_URL", ("redis", "rediss", "unix"), "redis://127.0.0.1:6379/0"),
         gemini_api_key=env.text("GEMINI_API_KEY"),
         gemini_model=env.text("GEMINI_MODEL") or DEFAULT_GEMINI_MODEL,
-        gemini_base_url=env.text("GEMINI_BASE_URL"),
-        whatsapp_api_url=env.text("WHATSAPP_API_URL"),
+        gemini_base_url=env.url("GEMINI_BASE_URL", _HTTP, "http://127.0.0.1:8089"),
+        whatsapp_api_url=env.url("WHATSAPP_API_URL", _HTTP, "http://127.0.0.1:3003"),
         sentry_dsn=env.text("SENTRY_DSN"),
         send_window=parse_send_window(env.text("REACTIVATION_SEND_WINDOW") or "10:00-19:00"),
         send_days=parse_send_days(env.text("REACTIVATION_SEND_DAYS") or "mon-sat"),
@@ -138,6 +140,19 @@ def parse_send_days(value: str) -> frozenset[int]:
     return frozenset(days)
 
 
+def mask_url(url: str) -> str:
+    """Hide the password of a URL such as redis://:secret@host:6379/0 before it is printed."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url
+    if password is None:
+        return url
+    netloc = parts.netloc.replace(f":{password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _postgres_settings(env: "_Environment") -> PostgresSettings | None:
     host = env.text("PGHOST")
     if host is None:
@@ -160,6 +175,24 @@ class _Environment:
     def text(self, name: str) -> str | None:
         value = self._environ.get(name, "").strip()
         return value or None
+
+    def url(self, name: str, schemes: tuple[str, ...], example: str) -> str | None:
+        """A URL with one of `schemes` and a host (a unix socket needs a path): anything else
+        is caught here, before a run claims a client it could never reach."""
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            parsed = urlsplit(raw)
+            parsed.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            parsed = None
+        where = parsed and (parsed.path if parsed.scheme == "unix" else parsed.hostname)
+        if parsed is None or parsed.scheme not in schemes or not where:
+            raise ConfigurationError(
+                f"{name}={mask_url(raw)!r}: not a {'/'.join(schemes)} URL; set it like {example}"
+            )
+        return raw
 
     def integer(self, name: str, default: int, *, minimum: int) -> int:
         return self._number(name, default, minimum, int, "a whole number")

@@ -9,12 +9,11 @@ one line that names the variable.
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
 
-from runner.config import PostgresSettings, Settings
+from runner.config import PostgresSettings, Settings, mask_url
 from runner.embedded import embedded_postgres, embedded_redis
 from runner.errors import ConfigurationError
 
@@ -124,15 +123,6 @@ def postgres_environment(postgres: PostgresSettings) -> dict[str, str]:
 
 def with_database(postgres: PostgresSettings, dbname: str) -> PostgresSettings:
     return replace(postgres, dbname=dbname)
-
-
-def mask_url(url: str) -> str:
-    """Hide the password of a URL such as redis://:secret@host:6379/0 before it is printed."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _first_line(error: Exception) -> str:

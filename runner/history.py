@@ -96,7 +96,8 @@ where history_id = %(history_id)s
 """
 
 RUNNING_RUNS = """
-select run_id from reactivation.campaign_runs where status = 'running' and run_id <> %(own)s
+select run_id from reactivation.campaign_runs
+where status = 'running' and company_id = %(company_id)s and run_id <> %(own)s
 """
 
 ABANDONED_ROWS = """
@@ -163,14 +164,19 @@ def finish_run(
     conn.execute("select pg_advisory_unlock(%s, %s)", (RUN_LOCK, run_id))
 
 
-def recover_abandoned_runs(conn: psycopg.Connection, own_run_id: int = 0) -> dict[str, int]:
-    """Close runs whose process died: a run still 'running' whose lock nobody holds.
+def recover_abandoned_runs(
+    conn: psycopg.Connection, company_id: int, own_run_id: int = 0
+) -> dict[str, int]:
+    """Close this salon's runs whose process died: a run still 'running' whose lock nobody
+    holds. Another salon's runs are left to that salon's next run, so one salon's run never
+    rewrites another's history, claims or run row.
 
     Its clients still 'claimed' either never reached the gateway (claim released, row skipped,
     so the next run may contact them) or were handed over (row 'unknown': never resent).
     """
     recovered = {"runs": 0, "released": 0, "unknown": 0}
-    run_ids = [r for (r,) in conn.execute(RUNNING_RUNS, {"own": own_run_id}).fetchall()]
+    params = {"company_id": company_id, "own": own_run_id}
+    run_ids = [r for (r,) in conn.execute(RUNNING_RUNS, params).fetchall()]
     for run_id in run_ids:
         (free,) = conn.execute("select pg_try_advisory_lock(%s, %s)", (RUN_LOCK, run_id)).fetchone()
         if not free:

@@ -8,6 +8,9 @@ from phonenumbers import NumberParseException, ValidationResult
 from runner.errors import ConfigurationError
 
 _NON_DIGITS = re.compile(r"\D")
+# A phone written inside free text (a gateway's error, an exception): 10-15 digits, maybe with
+# a leading + and spaces, dashes, dots or brackets between them.
+_PHONE_IN_TEXT = re.compile(r"(?<![\w+])\+?\d(?:[\s().-]{0,2}\d){9,14}(?!\w)")
 
 
 def normalize_phone(raw: object) -> str | None:
@@ -36,6 +39,23 @@ def mask_phone(phone: str | None) -> str:
     if len(phone) <= 7:
         return "*" * len(phone)
     return f"{phone[:4]}***{phone[-4:]}"
+
+
+def mask_phones_in(text: str) -> str:
+    """Every phone number inside `text` masked like mask_phone: for text we did not write (a
+    gateway's or Gemini's error, an exception) before it is printed or stored."""
+    return _PHONE_IN_TEXT.sub(lambda match: mask_phone(_NON_DIGITS.sub("", match[0])), text)
+
+
+class PhoneMaskingFilter:
+    """A logging filter that masks phones in every record's final message."""
+
+    def filter(self, record) -> bool:
+        message = record.getMessage()
+        masked = mask_phones_in(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
 
 
 _REGION = "RU"  # numbers written without a country code are Russian, as the salons' clients

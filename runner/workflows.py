@@ -220,11 +220,16 @@ def run_salons(
             contexts=adapters["contexts"],
             generator=adapters["generator"],
             stop=stop,
+            reconnect=lambda: connect(services.postgres, autocommit=True),
             on_event=on_event or (lambda outcome: None),
             on_start=on_start or (lambda company_id, candidates: None),
         )
-        for company_id in company_ids:
+        for position, company_id in enumerate(company_ids):
             if stop.is_set():
+                break
+            if conn.broken or conn.closed:
+                left = ", ".join(str(c) for c in company_ids[position:])
+                log.error("lost the connection to Postgres: salon(s) %s not run", left)
                 break
             salon = load_salon(conn, company_id)
             refused = salon.skip_reason or stale_source_reason(salon, settings.max_source_lag_hours)

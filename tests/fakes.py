@@ -103,7 +103,7 @@ def polite_message(client: dict) -> str:
 
 def clients_in_prompt(payload: dict) -> list[dict]:
     text = payload["contents"][0]["parts"][0]["text"]
-    return json.loads(text.split("Клиенты:\n", 1)[1])
+    return json.loads(text.split("Клиенты (JSON):\n", 1)[1])
 
 
 def _gemini_answer(write: Callable[[dict], str]):

@@ -17,6 +17,7 @@ from tests.campaign_support import (
     COMPANY,
     OPEN_HOUR,
     add_candidates,
+    add_salon,
     campaign_settings,
     history_rows,
     live_run,
@@ -298,6 +299,40 @@ def test_a_restart_after_a_crash_between_send_and_record_never_resends(salon_db,
         "select status, stop_reason from reactivation.campaign_runs where run_id = %s", (run_id,)
     ).fetchone()
     assert crashed_run == ("failed", "runner_crashed")
+
+
+def test_a_live_run_leaves_another_salons_crashed_run_alone(salon_db, services):
+    database, conn = salon_db
+    other = COMPANY + 1
+    add_salon(conn, other, "Asia/Yekaterinburg")
+    add_candidates(conn, 2)
+    add_candidates(conn, 1, company_id=other, first=50)
+    # Salon B's runner claimed a client and died.
+    with connect(database, autocommit=True) as crashed:
+        run_id = history.start_run(crashed, other, "run --live", True)
+        (candidate,) = load_candidates(crashed, other, None)
+        history.claim_and_record(crashed, candidate, run_id, 30)
+    before = conn.execute(
+        "select status, run_id from reactivation.client_reactivation_history where company_id = %s",
+        (other,),
+    ).fetchall()
+
+    with fake_gateway() as gateway:
+        summary = live_run(database, services, gateway, settings=campaign_settings())
+
+    assert summary.counts["sent"] == 2
+    assert conn.execute(
+        "select status from reactivation.campaign_runs where run_id = %s", (run_id,)
+    ).fetchone() == ("running",)
+    after = conn.execute(
+        "select status, run_id from reactivation.client_reactivation_history where company_id = %s",
+        (other,),
+    ).fetchall()
+    assert after == before == [("claimed", run_id)]
+    # Salon B's own next run closes it.
+    with connect(database, autocommit=True) as own:
+        recovered = history.recover_abandoned_runs(own, other)
+    assert recovered == {"runs": 1, "released": 1, "unknown": 0}
 
 
 def test_the_daily_cap_stops_the_run_and_releases_the_rest(salon_db, services):

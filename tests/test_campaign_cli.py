@@ -65,6 +65,38 @@ def test_a_live_run_sends_and_prints_a_summary_with_masked_phones(salon_db, serv
     assert sorted(status for _, status in history_rows(conn)) == ["holdout", "sent", "sent", "sent"]
 
 
+def test_a_live_run_in_which_every_send_failed_exits_1(salon_db, services):
+    database, conn = salon_db
+
+    with fake_gateway() as gateway:
+        gateway.default = Behaviour(status=400, body={"error": "number 79162300001 is invalid"})
+        result = _run_salon(database, services, gateway, "--live")
+
+    assert result.returncode == 1, result.stdout
+    assert "nothing sent: all 3 sends failed" in result.stderr
+    # The gateway named the phone: masked wherever its words are printed or stored.
+    stored = conn.execute(
+        "select coalesce(string_agg(error, ' '), '') from reactivation.client_reactivation_history"
+        " union all select errors::text from reactivation.campaign_runs"
+    ).fetchall()
+    assert "7916***0001" in result.stdout + result.stderr + str(stored)
+    assert "79162300001" not in result.stdout + result.stderr + str(stored)
+
+
+def test_a_gateway_url_that_is_no_url_is_refused_before_any_claim(salon_db, services):
+    database, conn = salon_db
+    env = _env(database, services, WHATSAPP_API_URL="not-a-url")
+
+    result = run_cli("run", "--company", str(COMPANY), "--live", env=env)
+
+    assert result.returncode == 2
+    assert "WHATSAPP_API_URL='not-a-url'" in result.stderr
+    assert history_rows(conn) == []
+    assert conn.execute("select count(*) from reactivation.client_contact_claims").fetchone() == (
+        0,
+    )
+
+
 def test_a_stale_mart_is_refused(salon_db, services):
     database, conn = salon_db
     conn.execute(
@@ -153,6 +185,62 @@ def test_sigterm_finishes_the_client_in_flight_and_marks_the_run_interrupted(
         ).fetchall()
     )
     assert counts.get("sent") == sent and "claimed" not in counts
+
+
+def test_a_lost_postgres_connection_is_one_line_a_recorded_run_and_a_rerun_finishes(
+    database, conn, services
+):
+    prepare_salon(conn)
+    add_candidates(conn, 12)
+    conn.commit()
+
+    with fake_gateway(Behaviour(delay_seconds=0.3)) as gateway:
+        env = _env(database, services, WHATSAPP_API_URL=gateway.url)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "runner", "run", "--company", str(COMPANY), "--live"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(200):  # bounded: at most 20 s for the first send to arrive
+            if gateway.requests:
+                break
+            time.sleep(0.1)
+        # The runner's backend dies while a message is at the gateway.
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where datname = current_database() and pid <> pg_backend_pid()"
+        )
+        conn.commit()
+        _, stderr = child.communicate(timeout=60)
+        received_first = len(gateway.requests)
+
+        assert child.returncode == 1, stderr
+        assert "Traceback" not in stderr
+        failed_lines = [line for line in stderr.splitlines() if line.startswith("failed:")]
+        assert len(failed_lines) == 1 and "lost the connection to Postgres" in failed_lines[0]
+        run = conn.execute("select status from reactivation.campaign_runs").fetchone()
+        assert run == ("failed",)
+        statuses = [status for _, status in history_rows(conn)]
+        assert "claimed" not in statuses  # recovered on a new connection at once
+        # Every message the gateway received has its row: sent, or unknown (never resent).
+        assert sum(status in ("sent", "unknown") for status in statuses) >= received_first
+
+        rerun = run_cli("run", "--company", str(COMPANY), "--live", env=env)
+
+    assert rerun.returncode == 0, rerun.stderr
+    phones = [message["phone"] for message in sent_messages(gateway)]
+    assert len(phones) == len(set(phones)) == 12
+    assert _count(conn, "sent") + _count(conn, "unknown") == 12
+
+
+def _count(conn, status: str) -> int:
+    return conn.execute(
+        "select count(*) from reactivation.client_reactivation_history where status = %s",
+        (status,),
+    ).fetchone()[0]
 
 
 def test_nightly_never_sends_after_a_failed_build(database, services):

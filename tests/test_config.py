@@ -88,3 +88,25 @@ def test_malformed_numbers_name_the_variable(variable, value):
 
     with pytest.raises(ConfigurationError, match=variable):
         load_settings(environ)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("WHATSAPP_API_URL", "not-a-url"),
+        ("WHATSAPP_API_URL", "127.0.0.1:3003"),
+        ("WHATSAPP_API_URL", "ftp://gateway/send"),
+        ("WHATSAPP_API_URL", "http://gateway:port/"),
+        ("GEMINI_BASE_URL", "localhost"),
+        ("REDIS_URL", "http://127.0.0.1:6379"),
+    ],
+)
+def test_a_url_that_cannot_be_one_is_a_configuration_error(variable, value):
+    with pytest.raises(ConfigurationError, match=f"{variable}=.*set it like"):
+        load_settings({variable: value})
+
+
+def test_a_bad_redis_url_is_reported_without_its_password():
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings({"REDIS_URL": "http://:s3cret@cache:6379/0"})
+    assert "s3cret" not in str(raised.value)

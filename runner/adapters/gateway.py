@@ -8,6 +8,7 @@ gateway's own answers are trusted: 200 with success=true is `sent`, any error an
 
 import httpx
 
+from runner.phones import mask_phones_in
 from runner.ports import Delivery
 
 MAX_MESSAGE_CHARS = 4096  # the gateway refuses longer messages
@@ -47,10 +48,15 @@ def _delivery(response: httpx.Response) -> Delivery:
         return Delivery("sent", message_id=str(body.get("messageId") or "") or None)
     if response.status_code == 200:
         # The gateway answered but did not say it sent; treat as delivered-unknown, not resend.
-        return Delivery("unknown", error=f"gateway answered 200 without success: {body}"[:300])
+        return Delivery("unknown", error=_foreign(f"gateway answered 200 without success: {body}"))
     error = body.get("error") or response.reason_phrase
-    return Delivery("failed", error=f"gateway HTTP {response.status_code}: {error}"[:300])
+    return Delivery("failed", error=_foreign(f"gateway HTTP {response.status_code}: {error}"))
+
+
+def _foreign(text: str) -> str:
+    """The gateway's own words, which may name the client's phone: masked, then cut."""
+    return mask_phones_in(text)[:300]
 
 
 def _describe(error: Exception) -> str:
-    return str(error) or type(error).__name__
+    return mask_phones_in(str(error)) or type(error).__name__

@@ -4,6 +4,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from runner.messages.safety import safe_fragment
+
 _NOT_A_NAME = frozenset(
     {"клиент", "клиентка", "гость", "тест", "test", "client", "нет", "имя", "без", "мастер", "vip"}
     | {"ооо", "ип", "постоянный", "новый", "мама", "папа", "муж", "жена"}
@@ -62,10 +64,12 @@ def _morphology():
 
 
 def service_title(title: str | None) -> str | None:
-    """A service title fit for «…»: trimmed, shouting turned to sentence case, not too long."""
-    if not title or not title.strip():
+    """A service title fit for «…»: plain words only (safety.safe_fragment), trimmed, shouting
+    turned to sentence case, not too long."""
+    plain = safe_fragment(title)
+    if not plain:
         return None
-    cleaned = " ".join(title.split()).strip(" .,;:«»\"'")
+    cleaned = plain.strip(" .,;:«»\"'")
     if not cleaned:
         return None
     if cleaned.isupper():
@@ -81,7 +85,7 @@ def message_facts(
     days_since_last_visit: int,
     salon_name: str | None,
 ) -> MessageFacts:
-    salon = " ".join(salon_name.split()) if salon_name and salon_name.strip() else None
+    salon = safe_fragment(salon_name)
     return MessageFacts(
         first_name=first_name(client_name),
         service_title=service_title(last_service_title),

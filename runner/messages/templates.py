@@ -2,16 +2,25 @@
 fallback whenever a model's text fails validation. Each reads naturally with or without a name,
 a service or a salon name, and passes the same validation as a model's text."""
 
+from dataclasses import replace
+
 from runner.messages.facts import MessageFacts, plural
+from runner.messages.validation import check_message
 
 _INVITATION = "Записать вас на удобное время?"
 
 
 def render_template(arm: str, facts: MessageFacts) -> str:
-    """The template text for a client in this arm ('control' gets the plain one)."""
-    if arm == "control" or facts.service_title is None:
-        return _plain(facts)
-    return _service_aware(facts)
+    """The template text for a client in this arm ('control' gets the plain one). The facts
+    were cleaned already; should a text still carry what validation rejects, the client gets
+    the plain text without the title and the salon's name instead (a first name is letters
+    only, see facts.first_name)."""
+    text = (
+        _plain(facts) if arm == "control" or facts.service_title is None else _service_aware(facts)
+    )
+    if not check_message(text, facts).ok:
+        return _plain(replace(facts, service_title=None, salon_name=None))
+    return text
 
 
 def _greeting(facts: MessageFacts) -> str:

@@ -2,7 +2,8 @@
 
 `check_message` returns the cleaned text, or the reason it must be replaced by a template. The
 reasons are recorded in history (`fallback_reason`), so an analyst can see what the model gets
-wrong. The rules follow the brief: Russian, ≤ 250 characters, at most 2 emoji, the client's own
+wrong. The rules follow the brief: nothing unsafe (no link, e-mail, @handle, phone number, markup
+or control character: safety.py), Russian, ≤ 250 characters, at most 2 emoji, the client's own
 first name (or none), an invitation to book, no invented offers, placeholders, preambles or quotes.
 """
 
@@ -10,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from runner.messages.facts import MessageFacts
+from runner.messages.safety import unsafe_reason
 
 MAX_CHARS = 250
 MAX_EMOJI = 2
@@ -86,6 +88,8 @@ def check_message(raw: str | None, facts: MessageFacts) -> Checked:
 
 
 def _first_problem(text: str, facts: MessageFacts) -> str | None:
+    if unsafe := unsafe_reason(text):
+        return unsafe
     if _PREAMBLE.search(text):
         return "preamble"
     # A salon called "Beauty Salon" must not look like a leftover placeholder.
