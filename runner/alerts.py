@@ -2,7 +2,7 @@
 
 import logging
 
-from runner.phones import mask_phones_in
+from runner.redaction import redact
 
 log = logging.getLogger("runner.alerts")
 _sentry_ready = False
@@ -19,7 +19,7 @@ def configure_alerts(sentry_dsn: str | None) -> None:
 
 
 def alert(message: str) -> None:
-    message = mask_phones_in(message)  # it may quote a gateway's or Gemini's error
+    message = redact(message)  # it may quote a gateway's or Gemini's error
     log.error("ALERT: %s", message)
     if _sentry_ready:
         import sentry_sdk

@@ -36,7 +36,7 @@ from runner.messages.facts import MessageFacts, message_facts
 from runner.messages.prompt import MessageRequest
 from runner.messages.templates import render_template
 from runner.messages.validation import check_message
-from runner.phones import mask_phone, mask_phones_in
+from runner.phones import mask_phone
 from runner.ports import (
     ContextStore,
     ContextStoreError,
@@ -45,6 +45,7 @@ from runner.ports import (
     MessageGenerator,
     MessageSender,
 )
+from runner.redaction import redact
 from runner.sending_hours import window_state
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ def _describe_failure(error: Exception, conn: psycopg.Connection) -> str:
         what = f"lost the connection to Postgres: {_first_line(error)}"
     else:
         what = f"{type(error).__name__}: {_first_line(error)}"
-    return mask_phones_in(what)
+    return redact(what)
 
 
 def _first_line(error: Exception) -> str:
@@ -386,7 +387,7 @@ class _Campaign:
             delivery_status, message_id, detail = (
                 "unknown",
                 None,
-                mask_phones_in(f"{type(error).__name__}: {error}"),
+                redact(f"{type(error).__name__}: {error}"),
             )
         else:
             delivery_status, message_id, detail = (
@@ -630,7 +631,7 @@ def _error_entry(candidate: Candidate, step: str, error) -> dict:
         "client_id": candidate.client_id,
         "phone": mask_phone(candidate.phone),
         "step": step,
-        "error": mask_phones_in(str(error))[:300],
+        "error": redact(str(error))[:300],
     }
 
 

@@ -19,7 +19,8 @@ from runner.config import Settings, load_settings, read_environment
 from runner.display import CampaignDisplay, print_report, print_summary
 from runner.doctor import run_checks
 from runner.errors import ConfigurationError, JobFailed
-from runner.phones import PhoneMaskingFilter, mask_phone, parse_operator_phone
+from runner.phones import mask_phone, parse_operator_phone
+from runner.redaction import RedactingFilter, remember_secrets
 from runner.report import as_csv, as_json
 from runner.report_html import render_html
 from runner.synthetic.generate import GenerationPlan
@@ -87,7 +88,7 @@ def cli(ctx: click.Context, verbose: bool, embedded: bool, env_file: Path | None
         stream=sys.stderr,
     )
     for handler in logging.getLogger().handlers:
-        handler.addFilter(PhoneMaskingFilter())
+        handler.addFilter(RedactingFilter())
 
 
 @cli.group()
@@ -418,6 +419,11 @@ def _settings() -> Settings:
     """The settings every command runs with: the environment (and env file) plus root flags."""
     options = click.get_current_context().find_root().obj or {}
     settings = load_settings(read_environment(options.get("env_file")))
+    remember_secrets(
+        settings.gemini_api_key,
+        settings.sentry_dsn,
+        settings.postgres.password if settings.postgres else None,
+    )
     return replace(settings, allow_embedded=True) if options.get("embedded") else settings
 
 

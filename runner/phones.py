@@ -47,17 +47,6 @@ def mask_phones_in(text: str) -> str:
     return _PHONE_IN_TEXT.sub(lambda match: mask_phone(_NON_DIGITS.sub("", match[0])), text)
 
 
-class PhoneMaskingFilter:
-    """A logging filter that masks phones in every record's final message."""
-
-    def filter(self, record) -> bool:
-        message = record.getMessage()
-        masked = mask_phones_in(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
 _REGION = "RU"  # numbers written without a country code are Russian, as the salons' clients
 _WHY_NOT = {
     ValidationResult.TOO_SHORT: "too short",

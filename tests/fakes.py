@@ -131,8 +131,9 @@ def _gemini_answer(write: Callable[[dict], str]):
                 }
             }
         if behaviour.status != 200:
+            message = behaviour.body if isinstance(behaviour.body, str) else "boom"
             return behaviour.status, {
-                "error": {"code": behaviour.status, "message": "boom", "status": "INTERNAL"}
+                "error": {"code": behaviour.status, "message": message, "status": "INTERNAL"}
             }
         if behaviour.body is not None:
             text = behaviour.body if isinstance(behaviour.body, str) else json.dumps(behaviour.body)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,6 +69,26 @@ def run_cli(*args: str, env: dict, cwd: Path = PROJECT_ROOT) -> subprocess.Compl
         timeout=300,
         check=False,
     )
+
+
+def start_live_run(company_id: int, env: dict) -> subprocess.Popen:
+    """`reactivate run --company N --live` started in a child process, for a test to signal,
+    kill or race; read it with communicate()."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "runner", "run", "--company", str(company_id), "--live"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_requests(service, count: int, seconds: float = 20) -> None:
+    """Until a fake service has received `count` requests, or `seconds` passed."""
+    deadline = time.monotonic() + seconds
+    while len(service.requests) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def build_pipeline(database: PostgresSettings, as_of: str | None = None, **dbt_vars) -> DbtOutcome:

@@ -1,9 +1,6 @@
 """`reactivate run`, `nightly` and `contexts replay` as an operator runs them (child process)."""
 
 import signal
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -11,7 +8,12 @@ import pytest
 
 from tests.campaign_support import COMPANY, add_candidates, history_rows, prepare_salon
 from tests.fakes import Behaviour, fake_gateway, fake_gemini, sent_messages
-from tests.support import PROJECT_ROOT, run_cli, service_environment
+from tests.support import (
+    run_cli,
+    service_environment,
+    start_live_run,
+    wait_for_requests,
+)
 
 ALWAYS = {"REACTIVATION_SEND_WINDOW": "00:00-24:00", "REACTIVATION_SEND_DAYS": "mon-sun"}
 NO_PACING = {
@@ -158,18 +160,8 @@ def test_sigterm_finishes_the_client_in_flight_and_marks_the_run_interrupted(
 
     with fake_gateway(Behaviour(delay_seconds=0.3)) as gateway:
         env = _env(database, services, WHATSAPP_API_URL=gateway.url)
-        child = subprocess.Popen(
-            [sys.executable, "-m", "runner", "run", "--company", str(COMPANY), "--live"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(200):  # bounded: at most 20 s for the first send to arrive
-            if gateway.requests:
-                break
-            time.sleep(0.1)
+        child = start_live_run(COMPANY, env)
+        wait_for_requests(gateway, 1)  # bounded: at most 20 s for the first send to arrive
         child.send_signal(signal.SIGTERM)
         stdout, stderr = child.communicate(timeout=60)
 
@@ -196,18 +188,8 @@ def test_a_lost_postgres_connection_is_one_line_a_recorded_run_and_a_rerun_finis
 
     with fake_gateway(Behaviour(delay_seconds=0.3)) as gateway:
         env = _env(database, services, WHATSAPP_API_URL=gateway.url)
-        child = subprocess.Popen(
-            [sys.executable, "-m", "runner", "run", "--company", str(COMPANY), "--live"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(200):  # bounded: at most 20 s for the first send to arrive
-            if gateway.requests:
-                break
-            time.sleep(0.1)
+        child = start_live_run(COMPANY, env)
+        wait_for_requests(gateway, 1)  # bounded: at most 20 s for the first send to arrive
         # The runner's backend dies while a message is at the gateway.
         conn.execute(
             "select pg_terminate_backend(pid) from pg_stat_activity"

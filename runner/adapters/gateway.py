@@ -8,8 +8,8 @@ gateway's own answers are trusted: 200 with success=true is `sent`, any error an
 
 import httpx
 
-from runner.phones import mask_phones_in
 from runner.ports import Delivery
+from runner.redaction import redact
 
 MAX_MESSAGE_CHARS = 4096  # the gateway refuses longer messages
 
@@ -55,8 +55,8 @@ def _delivery(response: httpx.Response) -> Delivery:
 
 def _foreign(text: str) -> str:
     """The gateway's own words, which may name the client's phone: masked, then cut."""
-    return mask_phones_in(text)[:300]
+    return redact(text)[:300]
 
 
 def _describe(error: Exception) -> str:
-    return mask_phones_in(str(error)) or type(error).__name__
+    return redact(str(error)) or type(error).__name__
