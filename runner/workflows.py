@@ -8,14 +8,14 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from runner.alerts import configure_alerts
-from runner.campaign import CampaignRequest, Outreach, RunSummary, run_campaign
+from runner.campaign import CampaignRequest, RunSummary, run_campaign
 from runner.candidates import (
     check_mart_fresh,
     load_salon,
     salons_to_run,
     stale_source_reason,
 )
-from runner.composition import campaign_adapters, context_store, needs_redis
+from runner.composition import campaign_adapters, context_store, needs_redis, outreach_from
 from runner.config import Settings
 from runner.connections import connect, open_services
 from runner.contexts import ReplaySummary, refresh_open_contexts, replay_parked_contexts
@@ -213,14 +213,11 @@ def run_salons(
             if synced:
                 log.warning("%d client(s) asked to stop in a reply: recorded as opt-outs", synced)
         check_mart_fresh(conn, settings.mart_max_age_hours)
-        outreach = Outreach(
-            conn=conn,
-            settings=settings,
-            sender=adapters["sender"],
-            contexts=adapters["contexts"],
-            generator=adapters["generator"],
+        outreach = outreach_from(
+            adapters,
+            settings,
+            services,
             stop=stop,
-            reconnect=lambda: connect(services.postgres, autocommit=True),
             on_event=on_event or (lambda outcome: None),
             on_start=on_start or (lambda company_id, candidates: None),
         )

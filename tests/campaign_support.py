@@ -4,20 +4,18 @@ so these tests exercise the runner without a dbt build (tests/test_campaign_e2e.
 
 import threading
 import uuid
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import psycopg
 
-from runner.adapters.dialog_context import RedisContextStore
-from runner.adapters.gateway import GatewaySender
-from runner.adapters.gemini import GeminiGenerator, RetryPolicy
-from runner.adapters.rate_limiter import RedisRateLimiter
+from runner.adapters.gemini import RetryPolicy
 from runner.campaign import CampaignRequest, Outreach, run_campaign
 from runner.candidates import load_salon
+from runner.composition import campaign_adapters, outreach_from
 from runner.config import Settings, parse_send_days, parse_send_window
-from runner.connections import connect, redis_client
+from runner.connections import Services
 from runner.migrations import migrate
 from runner.sql import sql_file
 from tests.support import settings_for_tests
@@ -142,35 +140,29 @@ def outreach(
     stop: threading.Event | None = None,
     events: list | None = None,
 ):
-    """An Outreach with the real adapters; gateway_url None = a dry run."""
-    with ExitStack() as stack:
-        conn = stack.enter_context(connect(database, autocommit=True))
-        generator = None
-        if gemini_url:
-            # Each test its own limit: the shared one would carry earlier tests' requests.
-            limiter = RedisRateLimiter(redis_url, f"gemini-{uuid.uuid4().hex}", settings.gemini_rpm)
-            stack.callback(limiter.close)
-            generator = GeminiGenerator(
-                api_key="test-key",
-                model="test-model",
-                base_url=gemini_url,
-                timeout_seconds=settings.gemini_timeout_seconds,
-                limiter=limiter,
-                policy=RetryPolicy(attempts=3, base_delay_seconds=0.05, max_delay_seconds=2),
-            )
-        sender = contexts = None
-        if gateway_url:
-            sender = GatewaySender(gateway_url, settings.send_timeout_seconds)
-            stack.callback(sender.close)
-            client = redis_client(context_redis_url or redis_url)
-            stack.callback(client.close)
-            contexts = RedisContextStore(client, settings.reply_window_hours)
-        yield Outreach(
-            conn=conn,
-            settings=settings,
-            sender=sender,
-            contexts=contexts,
-            generator=generator,
+    """The campaign as the composition root wires it, on these servers; gateway_url None = a
+    dry run. Each test gets a Gemini limit of its own and fast retries."""
+    if gemini_url:
+        settings = replace(
+            settings,
+            gemini_api_key="test-key",
+            gemini_model="test-model",
+            gemini_base_url=gemini_url,
+        )
+    settings = replace(settings, whatsapp_api_url=gateway_url)
+    services = Services(postgres=database, redis_url=redis_url, embedded=True)
+    with campaign_adapters(
+        settings,
+        services,
+        live=gateway_url is not None,
+        limit_name=f"gemini-{uuid.uuid4().hex}",
+        retry_policy=RetryPolicy(attempts=3, base_delay_seconds=0.05, max_delay_seconds=2),
+        context_redis_url=context_redis_url,
+    ) as adapters:
+        yield outreach_from(
+            adapters,
+            settings,
+            services,
             stop=stop or threading.Event(),
             now=now or (lambda: OPEN_HOUR),
             on_event=(events.append if events is not None else (lambda outcome: None)),

@@ -366,3 +366,76 @@ def test_a_top_level_scalar_in_the_cache_is_quarantined_and_null_holds_nothing(s
         ("scalar_number", "not_an_object", "42"),
         ("scalar_string", "not_an_object", '"record unavailable"'),
     ]
+
+
+def test_hostile_cache_json_is_quarantined_and_good_records_are_untouched(small_built):
+    database, conn = small_built
+    company_id, record_id = conn.execute(
+        "select company_id, record_id from analytics.stg_yclients__records"
+        " order by record_id limit 1"
+    ).fetchone()
+    good_before = conn.execute(
+        "select count(*), sum(hashtext(record_id::text || attendance || is_deleted::text))"
+        " from analytics.stg_yclients__records where record_id <> %s",
+        (record_id,),
+    ).fetchone()
+    template = _one(conn, STAGED_RECORD_JSON, (company_id, record_id))
+    deep = "[" * 5000 + "]" * 5000
+    hostile = [
+        dict(template, id=991_000_001, comment="x" * 1_000_000),  # a 1 MB string: staged
+        dict(template, id=991_000_002, datetime="2026-02-30T10:00:00+03:00"),
+        dict(template, id=991_000_003, services="Стрижка"),
+        dict(template, id=991_000_004, client=["Иванова"]),
+        dict(template, id=991_000_005, attendance="пришла"),
+        dict(template, id=991_000_006, services="DEEP"),
+    ]
+    # Nesting 5,000 deep (written as text: Python's json stops at about 1,000 levels).
+    day = json.dumps(hostile, ensure_ascii=False).replace('"DEEP"', deep)
+    rows = [("hostile_day", day), ("hostile_deep", deep)]
+    # The same record in two rows fetched at the same moment, with conflicting content.
+    for key, attendance in (("dup_a", 1), ("dup_b", -1)):
+        rows.append((key, json.dumps([dict(template, id=991_000_007, attendance=attendance)])))
+    for key, body in rows:
+        conn.execute(
+            "insert into public.appointments_cache (company_id, cache_key, appointments,"
+            " cached_at, expires_at) values (%s, %s, %s::jsonb, %s, %s)",
+            (company_id, key, body, NEXT_DAY, NEXT_DAY + timedelta(days=3)),
+        )
+
+    outcome = build_pipeline(database, as_of=NEXT_DAY.isoformat())
+
+    assert outcome.succeeded
+    reasons = dict(
+        conn.execute(
+            "select coalesce(raw_record ->> 'id', split_part(record_key, ':', 2)),"
+            " quarantine_reason from analytics.stg_yclients__quarantined_records"
+            " where record_key like 'quarantine:hostile%%'"
+        ).fetchall()
+    )
+    assert reasons == {
+        "991000002": "invalid_datetime",
+        "991000003": "services_not_array",
+        "991000004": "client_not_object",
+        "991000005": "invalid_attendance",
+        "hostile_deep": "not_an_object",
+    }
+    staged = dict(
+        conn.execute(
+            "select record_id, attendance from analytics.stg_yclients__records"
+            " where record_id in (991000001, 991000006, 991000007)"
+        ).fetchall()
+    )
+    # One copy of the conflicting record wins, by the fixed tie-break (the later cache key).
+    assert staged == {
+        991000001: template["attendance"],
+        991000006: template["attendance"],
+        991000007: -1,
+    }
+    assert (
+        conn.execute(
+            "select count(*), sum(hashtext(record_id::text || attendance || is_deleted::text))"
+            " from analytics.stg_yclients__records where record_id <> %s and record_id < 991000000",
+            (record_id,),
+        ).fetchone()
+        == good_before
+    )

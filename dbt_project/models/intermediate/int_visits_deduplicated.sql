@@ -49,10 +49,6 @@ visit_history as not materialized (
     select * from {{ ref('stg_yclients__visit_history') }}
 ),
 
-services as not materialized (
-    select * from {{ ref('stg_yclients__services') }}
-),
-
 {%- if is_incremental() %}
     -- The clients to recompute (a full build recomputes everyone).
     touched_clients as not materialized (
@@ -77,25 +73,7 @@ record_visits as not materialized (
 ),
 
 history_titles as not materialized (
-    -- Titles matched once per salon and distinct title, not once per visit.
-    select
-        titles.company_id,
-        titles.service_title,
-        min(services.service_id) as service_id
-    from (
-        select distinct
-            visit_history.company_id,
-            title.service_title
-        from visit_history
-        cross join lateral unnest(visit_history.service_titles) as title (service_title)
-        where visit_history.is_visit
-    ) as titles
-    left join services
-        on
-            titles.company_id = services.company_id
-            and {{ normalized_title('titles.service_title') }}
-            = {{ normalized_title('services.service_title') }}
-    group by titles.company_id, titles.service_title
+    select * from {{ ref('int_history_titles_matched') }}
 ),
 
 visit_day_services as not materialized (

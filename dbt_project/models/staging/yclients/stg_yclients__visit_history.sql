@@ -37,9 +37,15 @@
             clients.company_id::integer as company_id,
             {{ yclients_client_id('clients') }} as client_id,
             clients.visit_history,
-            md5(clients.visit_history::text) as history_fingerprint,
+            fingerprint.history_fingerprint,
             {{ synced_at }} as source_synced_at
         from {{ clients }} as clients
+        -- Once per client behind a fence: inlined, the planner evaluated it for every element
+        -- of the history, serialising the whole history each time (47 s of a 70 s build on
+        -- 100 salons instead of about 1 s).
+        cross join lateral (
+            select md5(clients.visit_history::text) as history_fingerprint offset 0
+        ) as fingerprint
         where
             jsonb_typeof(clients.visit_history) = 'array'
             {% if is_incremental() %}
