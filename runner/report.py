@@ -6,7 +6,6 @@ fonts) so it can be mailed to a salon owner or opened offline.
 """
 
 import csv
-import html
 import io
 import json
 from dataclasses import dataclass
@@ -259,7 +258,3 @@ def _plain(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
-
-
-def escape(value) -> str:
-    return html.escape("" if value is None else str(value))

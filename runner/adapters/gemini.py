@@ -2,7 +2,8 @@
 
 The SDK's own retry is left off: it ignores the `RetryInfo` delay a 429 carries. We honour that
 delay (shared with every process through the rate limiter), else back off exponentially with
-jitter, a bounded number of times, and then give up so the campaign falls back to templates.
+jitter, a bounded number of times (tenacity runs the loop), and then give up so the campaign
+falls back to templates.
 """
 
 import json
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import tenacity
 from google import genai
 from google.genai import errors, types
 
@@ -21,6 +23,14 @@ from runner.ports import GenerationFailed, RateLimiter
 
 log = logging.getLogger(__name__)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+
+
+class _RetryAfter(Exception):
+    """A failed attempt worth repeating after `delay` seconds."""
+
+    def __init__(self, failure: GenerationFailed, delay: float) -> None:
+        super().__init__(str(failure))
+        self.failure, self.delay = failure, delay
 
 
 @dataclass(frozen=True)
@@ -59,25 +69,45 @@ class GeminiGenerator:
 
     def generate(self, requests: list[MessageRequest]) -> dict[str, str]:
         prompt = build_prompt(requests)
-        failure = GenerationFailed("api_error")
-        for attempt in range(self._policy.attempts):
-            if not self._limiter.acquire(self._policy.slot_timeout_seconds):
-                raise GenerationFailed("rate_limited", "no request slot in time")
-            try:
-                response = self._client.models.generate_content(
-                    model=self._model, contents=prompt, config=self._config
-                )
-            except errors.APIError as error:
-                failure, delay = self._classify(error, attempt)
-            except Exception as error:  # transport errors: the SDK's HTTP stack varies by version
-                failure, delay = _transport_failure(error), self._backoff(attempt)
-            else:
-                return _messages_by_ref(response)
-            if delay is None or attempt + 1 == self._policy.attempts:
-                break
-            log.warning("Gemini %s, retrying in %.1f s", failure, delay)
-            self._sleep(delay)
-        raise failure
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self._policy.attempts),
+            retry=tenacity.retry_if_exception_type(_RetryAfter),
+            # The wait is the one the failure asked for: a 429's RetryInfo, else the backoff.
+            wait=lambda state: state.outcome.exception().delay,
+            sleep=self._sleep,
+            before_sleep=lambda state: log.warning(
+                "Gemini %s, retrying in %.1f s",
+                state.outcome.exception().failure,
+                state.outcome.exception().delay,
+            ),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(prompt, attempt.retry_state.attempt_number - 1)
+        except _RetryAfter as last:
+            raise last.failure from None
+        raise AssertionError("tenacity ended without an outcome")  # unreachable: reraise=True
+
+    def _attempt(self, prompt: str, attempt: int) -> dict[str, str]:
+        """One request (attempt 0 is the first); a failure worth another attempt is raised as
+        _RetryAfter."""
+        if not self._limiter.acquire(self._policy.slot_timeout_seconds):
+            raise GenerationFailed("rate_limited", "no request slot in time")
+        try:
+            response = self._client.models.generate_content(
+                model=self._model, contents=prompt, config=self._config
+            )
+        except errors.APIError as error:
+            failure, delay = self._classify(error, attempt)
+        except Exception as error:  # transport errors: the SDK's HTTP stack varies by version
+            failure, delay = _transport_failure(error), self._backoff(attempt)
+        else:
+            return _messages_by_ref(response)
+        if delay is None:
+            raise failure
+        raise _RetryAfter(failure, delay)
 
     def _classify(self, error: errors.APIError, attempt: int):
         if error.code == 429:

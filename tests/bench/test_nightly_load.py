@@ -34,23 +34,24 @@ LIMITS = {
 }
 
 
-def _nightly_live(env: dict) -> tuple[int, float, float]:
-    """Exit code, wall seconds and peak RSS (MB) of one `nightly --live` child."""
+def _nightly_live(env: dict, log_path) -> tuple[int, float, float]:
+    """Exit code, wall seconds and peak RSS (MB) of one `nightly --live` child. Its output
+    goes to a file: a pipe nobody reads while we wait would fill and stop it."""
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "runner", "nightly", "--live"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024
+    with open(log_path, "w") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "runner", "nightly", "--live"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+    return os.waitstatus_to_exitcode(status), time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
 @pytest.mark.parametrize("salons", [10, 100])
-def test_nightly_live_memory_is_flat_in_the_number_of_salons(services, salons):
+def test_nightly_live_memory_is_flat_in_the_number_of_salons(services, salons, tmp_path):
     now = datetime.now(UTC).replace(microsecond=0)
     plan = GenerationPlan(salons, 200, 1.0, 3, now, layout="production")
     with fresh_database(services) as database, connect(database, autocommit=True) as conn:
@@ -63,11 +64,11 @@ def test_nightly_live_memory_is_flat_in_the_number_of_salons(services, salons):
                 "GEMINI_API_KEY": "bench-key",
                 "GEMINI_BASE_URL": gemini.url,
             }
-            code, seconds, peak_mb = _nightly_live(env)
+            code, seconds, peak_mb = _nightly_live(env, tmp_path / "nightly.log")
             sent = len(sent_messages(gateway))
             requests = len(gemini.requests)
 
-    assert code == 0
+    assert code == 0, (tmp_path / "nightly.log").read_text()[-3000:]
     print(
         f"\n[bench] nightly --live, {salons} salons: {sent} sent in {seconds:.1f} s"
         f" ({sent / seconds:.1f}/s; {requests} Gemini requests, limit {GEMINI_RPM}/min),"
