@@ -31,6 +31,7 @@ class FakeService:
     request_times: list = field(default_factory=list)
     script: deque = field(default_factory=deque)  # behaviours for the next requests, in order
     default: Behaviour = field(default_factory=Behaviour)
+    failing_phones: set = field(default_factory=set)  # the gateway refuses these (500)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_behaviour(self) -> Behaviour:
@@ -173,6 +174,8 @@ def _gateway_answer(service: FakeService, path: str, payload: dict):
         return 404, {"success": False, "error": "not found"}
     if not payload.get("phone") or not payload.get("message"):
         return 400, {"success": False, "error": "phone and message are required"}
+    if payload["phone"] in service.failing_phones:
+        behaviour = Behaviour(status=500)
     if behaviour.status != 200:
         return behaviour.status, behaviour.body or {
             "success": False,

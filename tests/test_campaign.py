@@ -301,16 +301,27 @@ def test_a_restart_after_a_crash_between_send_and_record_never_resends(salon_db,
     assert crashed_run == ("failed", "runner_crashed")
 
 
-def test_a_live_run_leaves_another_salons_crashed_run_alone(salon_db, services):
+def test_a_live_run_leaves_another_salons_crashed_run_alone(salon_db, services, redis_conn):
     database, conn = salon_db
     other = COMPANY + 1
     add_salon(conn, other, "Asia/Yekaterinburg")
     add_candidates(conn, 2)
-    add_candidates(conn, 1, company_id=other, first=50)
-    # Salon B's runner claimed a client and died.
+    add_candidates(conn, 2, company_id=other, first=50)
+    # Salon B ran once (its first client's context is in Redis), then its runner claimed the
+    # next client and died.
+    with (
+        fake_gateway() as gateway,
+        outreach(
+            database, services.redis_url, settings=campaign_settings(), gateway_url=gateway.url
+        ) as out,
+    ):
+        run_once(out, company_id=other, limit=1)
+    b_keys = {key: redis_conn.dump(key) for key in redis_conn.scan_iter(f"*:{other}:*")}
+    b_ttls = {key: redis_conn.ttl(key) for key in b_keys}
+    assert b_keys
     with connect(database, autocommit=True) as crashed:
         run_id = history.start_run(crashed, other, "run --live", True)
-        (candidate,) = load_candidates(crashed, other, None)
+        candidate = load_candidates(crashed, other, None)[1]
         history.claim_and_record(crashed, candidate, run_id, 30)
     before = conn.execute(
         "select status, run_id from reactivation.client_reactivation_history where company_id = %s",
@@ -328,7 +339,10 @@ def test_a_live_run_leaves_another_salons_crashed_run_alone(salon_db, services):
         "select status, run_id from reactivation.client_reactivation_history where company_id = %s",
         (other,),
     ).fetchall()
-    assert after == before == [("claimed", run_id)]
+    assert after == before and ("claimed", run_id) in after
+    # Salon B's Redis keys: the same keys, the same contents, no TTL pushed back.
+    assert {key: redis_conn.dump(key) for key in redis_conn.scan_iter(f"*:{other}:*")} == b_keys
+    assert all(redis_conn.ttl(key) <= ttl for key, ttl in b_ttls.items())
     # Salon B's own next run closes it.
     with connect(database, autocommit=True) as own:
         recovered = history.recover_abandoned_runs(own, other)

