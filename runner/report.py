@@ -21,8 +21,8 @@ ARMS = ("holdout", "control", "waterfall_template", "waterfall_ai")
 
 SUMMARY = """
 select company_id, arm, n, conversions, conversion_rate, ci_low, ci_high, uplift_vs_holdout,
-    uplift_ci_low, uplift_ci_high, p_value, visits, revenue, messages_sent, replies, reply_rate,
-    windows_open, sample_note
+    uplift_ci_low, uplift_ci_high, p_value, p_value_holm, beats_holdout, alpha, visits, revenue,
+    messages_sent, replies, reply_rate, windows_open, sample_note
 from analytics.ab_conversion_summary
 where company_id is not distinct from %(company_id)s
 order by array_position(%(arms)s, arm)
@@ -57,7 +57,7 @@ LABELS = {
         "rate": "Booked, %",
         "ci": "95% interval",
         "uplift": "Difference vs no message",
-        "p": "p-value",
+        "p": "p-value (Holm)",
         "note": "Note",
         "holdout": "No message (holdout)",
         "control": "Plain reminder after 30 days",
@@ -78,7 +78,12 @@ LABELS = {
         "explain": (
             "Of {n} clients who got a message in group “{arm}”, {conversions} booked ({rate}). "
             "Without a message, {holdout_rate} booked. Difference: {uplift} "
-            "(95% interval {low} to {high}; p = {p}). {verdict}"
+            "(95% interval {low} to {high}; p = {p} after Holm's adjustment). {verdict}"
+        ),
+        "decision_rule": (
+            "Decision rule: a group works when it booked more clients than the group without a"
+            " message and its p-value, adjusted by Holm's method for the {comparisons}"
+            " comparisons with that group, is below {alpha}."
         ),
         "significant": "Unlikely to be chance.",
         "not_significant": "This could still be chance: wait for more clients.",
@@ -95,7 +100,7 @@ LABELS = {
         "rate": "Записались, %",
         "ci": "95% интервал",
         "uplift": "Разница с группой без сообщений",
-        "p": "p-значение",
+        "p": "p-значение (Холм)",
         "note": "Примечание",
         "holdout": "Без сообщения (контроль)",
         "control": "Простое напоминание через 30 дней",
@@ -116,7 +121,12 @@ LABELS = {
         "explain": (
             "Из {n} клиентов группы «{arm}», получивших сообщение, записались {conversions} "
             "({rate}). Без сообщения записались {holdout_rate}. Разница: {uplift} "
-            "(95% интервал от {low} до {high}; p = {p}). {verdict}"
+            "(95% интервал от {low} до {high}; p = {p} с поправкой Холма). {verdict}"
+        ),
+        "decision_rule": (
+            "Правило решения: группа работает, если в ней записалось больше клиентов, чем без"
+            " сообщения, и её p-значение с поправкой Холма на число сравнений с этой группой"
+            " ({comparisons}) меньше {alpha}."
         ),
         "significant": "Вряд ли это случайность.",
         "not_significant": "Это ещё может быть случайностью: нужно больше клиентов.",
@@ -188,7 +198,7 @@ def table_rows(report: Report, lang: str) -> tuple[list[str], list[list[str]]]:
                 percent(row["conversion_rate"]),
                 f"{percent(row['ci_low'])} – {percent(row['ci_high'])}",
                 _uplift_text(row, words["pp"]),
-                p_value_text(row["p_value"]),
+                p_value_text(row["p_value_holm"]),
                 _note(row, words),
             ]
         )
@@ -203,7 +213,6 @@ def explanations(report: Report, lang: str) -> list[str]:
     for row in report.summary:
         if row["arm"] == "holdout" or holdout is None or row["uplift_vs_holdout"] is None:
             continue
-        significant = row["p_value"] is not None and float(row["p_value"]) < 0.05
         lines.append(
             words["explain"].format(
                 n=row["n"],
@@ -214,10 +223,15 @@ def explanations(report: Report, lang: str) -> list[str]:
                 uplift=points(row["uplift_vs_holdout"], words["pp"]),
                 low=points(row["uplift_ci_low"], words["pp"]),
                 high=points(row["uplift_ci_high"], words["pp"]),
-                p=p_value_text(row["p_value"]),
-                verdict=words["significant" if significant else "not_significant"],
+                p=p_value_text(row["p_value_holm"]),
+                # The decision is the mart's (ab_conversion_summary.beats_holdout).
+                verdict=words["significant" if row["beats_holdout"] else "not_significant"],
             )
         )
+    compared = sum(1 for row in report.summary if row["p_value_holm"] is not None)
+    if lines:
+        alpha = float(report.summary[0]["alpha"])  # the level the mart decided at
+        lines.append(words["decision_rule"].format(comparisons=compared, alpha=alpha))
     return lines
 
 

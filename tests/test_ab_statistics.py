@@ -63,3 +63,30 @@ def test_wilson_matches_a_published_example():
     # Newcombe (1998), Statistics in Medicine 17:857, example 81/263: 0.2553 to 0.3662.
     low, high = wilson(81, 263)
     assert (round(low, 4), round(high, 4)) == (0.2553, 0.3662)
+
+
+def holm(p_values: dict[str, float]) -> dict[str, float]:
+    """Holm's step-down adjustment, written from its definition."""
+    ordered = sorted(p_values, key=p_values.get)
+    adjusted, running = {}, 0.0
+    for position, name in enumerate(ordered):
+        running = max(running, (len(ordered) - position) * p_values[name])
+        adjusted[name] = min(1.0, running)
+    return adjusted
+
+
+def test_the_holm_unit_test_constants_follow_from_the_counts():
+    tests = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/_marts__unit_tests.yml").read_text())
+    test = next(
+        t
+        for t in tests["unit_tests"]
+        if t["name"] == "holm_adjusts_the_three_comparisons_with_the_holdout"
+    )
+    rows = {row["arm"]: row for row in test["expect"]["rows"] if row["company_id"] == 1}
+    counts = {"control": 20, "waterfall_template": 25, "waterfall_ai": 12}
+    raw = {arm: two_proportion(c, 100, 10, 100)[3] for arm, c in counts.items()}
+
+    for arm, adjusted in holm(raw).items():
+        assert float(rows[arm]["p_value"]) == round(raw[arm], 6)
+        assert float(rows[arm]["p_value_holm"]) == round(adjusted, 6)
+        assert rows[arm]["beats_holdout"] is (adjusted < 0.05)

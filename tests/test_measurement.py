@@ -254,6 +254,8 @@ def test_the_report_command_writes_json_csv_and_a_self_contained_html_page(
     assert as_csv.stdout.splitlines()[0].startswith("company_id,arm,n,conversions")
     assert len(as_csv.stdout.splitlines()) == 5
     assert "Timed by rhythm, AI text" in as_table.stdout
+    assert "Decision rule:" in as_table.stdout and "Holm" in as_table.stdout
+    assert {"p_value_holm", "beats_holdout"} <= set(summary["waterfall_ai"])
 
     parsed = _Page()
     parsed.feed(page.read_text(encoding="utf-8"))

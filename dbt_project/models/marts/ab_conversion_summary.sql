@@ -4,6 +4,10 @@
     over the holdout of the same scope with its 95 % interval and two-sided p-value (pooled
     two-proportion z-test), and the reply rate. Small samples are labelled, never hidden.
     Pooled rows add the salons' clients together.
+    Decision rule: each scope makes three comparisons with the holdout, so their p-values are
+    adjusted together by Holm's step-down method (p_value_holm); an arm beats the holdout
+    (beats_holdout) when its uplift is positive and p_value_holm < var('alpha'). The report
+    states this rule and only presents the decision.
 -#}
 
 with outcomes as (
@@ -69,6 +73,35 @@ compared as (
     from rated
 ),
 
+holm as (
+    -- Holm: sort a scope's m p-values ascending; the i-th is multiplied by (m - i + 1), and
+    -- each adjusted value is at least the one before it, at most 1.
+    select
+        ranked.company_id,
+        ranked.arm,
+        least(
+            1.0,
+            max((ranked.comparisons - ranked.position + 1) * ranked.uplift_p_value) over (
+                partition by ranked.company_id
+                order by ranked.position
+                rows between unbounded preceding and current row
+            )
+        ) as p_value_holm
+    from (
+        select
+            compared.company_id,
+            compared.arm,
+            compared.uplift_p_value,
+            row_number() over (
+                partition by compared.company_id
+                order by compared.uplift_p_value, compared.arm
+            ) as position,
+            count(*) over (partition by compared.company_id) as comparisons
+        from compared
+        where compared.uplift_p_value is not null
+    ) as ranked
+),
+
 final as (
     select
         compared.company_id,
@@ -97,10 +130,19 @@ final as (
         round((compared.uplift + {{ z95() }} * compared.uplift_standard_error)::numeric, 4)
             as uplift_ci_high,
         round(compared.uplift_p_value::numeric, 6) as p_value,
+        round(holm.p_value_holm::numeric, 6) as p_value_holm,
+        coalesce(
+            compared.uplift > 0 and holm.p_value_holm < {{ var('alpha') }}, false
+        ) as beats_holdout,
+        {{ var('alpha') }}::float8 as alpha,
         round((compared.replies::float8 / nullif(compared.messages_sent, 0))::numeric, 4)
             as reply_rate,
         compared.company_id is null as is_pooled
     from compared
+    left join holm
+        on
+            compared.company_id is not distinct from holm.company_id
+            and compared.arm = holm.arm
 )
 
 select * from final
