@@ -31,7 +31,8 @@ from runner.alerts import alert
 from runner.candidates import Candidate, Salon, load_candidates
 from runner.claims import Claim
 from runner.config import Settings
-from runner.errors import ConfigurationError
+from runner.connections import connection_lost
+from runner.errors import ConfigurationError, first_line
 from runner.messages.facts import MessageFacts, message_facts
 from runner.messages.prompt import MessageRequest
 from runner.messages.templates import render_template
@@ -185,16 +186,11 @@ def run_campaign(outreach: Outreach, request: CampaignRequest) -> RunSummary:
 
 
 def _describe_failure(error: Exception, conn: psycopg.Connection) -> str:
-    if isinstance(error, psycopg.Error) and (conn.broken or conn.closed):
-        what = f"lost the connection to Postgres: {_first_line(error)}"
+    if isinstance(error, psycopg.Error) and connection_lost(conn):
+        what = f"lost the connection to Postgres: {first_line(error)}"
     else:
-        what = f"{type(error).__name__}: {_first_line(error)}"
+        what = f"{type(error).__name__}: {first_line(error)}"
     return redact(what)
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _finish_run(outreach: Outreach, summary: RunSummary) -> None:
@@ -213,13 +209,13 @@ def _finish_run(outreach: Outreach, summary: RunSummary) -> None:
     except psycopg.OperationalError as error:
         if outreach.reconnect is None:
             raise
-        log.warning("recording run %s on a new connection: %s", summary.run_id, _first_line(error))
+        log.warning("recording run %s on a new connection: %s", summary.run_id, first_line(error))
     try:
         with outreach.reconnect() as fresh:
             history.recover_abandoned_runs(fresh, summary.company_id)
             history.finish_run(fresh, summary.run_id, **finish)
     except (psycopg.Error, ConfigurationError) as error:
-        log.error("could not record the end of run %s: %s", summary.run_id, _first_line(error))
+        log.error("could not record the end of run %s: %s", summary.run_id, first_line(error))
 
 
 class _Campaign:
@@ -552,7 +548,7 @@ class _Campaign:
     def _stop_if_disconnected(self, error: Exception) -> None:
         """A lost connection is no one client's error: nothing after it could be claimed or
         recorded, so the run ends here (failed, recorded on a new connection)."""
-        if self.conn.broken or self.conn.closed:
+        if connection_lost(self.conn):
             raise error
 
     def _tell(self, outcome: ClientOutcome) -> None:

@@ -18,7 +18,7 @@ from runner.campaign import send_failure
 from runner.config import Settings, load_settings, read_environment
 from runner.display import CampaignDisplay, print_report, print_summary
 from runner.doctor import run_checks
-from runner.errors import ConfigurationError, JobFailed
+from runner.errors import ConfigurationError, JobFailed, first_line
 from runner.phones import mask_phone, parse_operator_phone
 from runner.redaction import RedactingFilter, remember_secrets
 from runner.report import as_csv, as_json
@@ -44,8 +44,7 @@ class _ReactivateGroup(click.Group):
             ctx.exit(EXIT_FAILED)
         except psycopg.OperationalError as error:
             # The server went away under a command: one line, not a traceback.
-            first = str(error).strip().splitlines()[0] if str(error).strip() else "no reason given"
-            click.echo(f"failed: lost the connection to Postgres: {first}", err=True)
+            click.echo(f"failed: lost the connection to Postgres: {first_line(error)}", err=True)
             ctx.exit(EXIT_FAILED)
 
 

@@ -15,7 +15,7 @@ import redis
 
 from runner.config import PostgresSettings, Settings, mask_url
 from runner.embedded import embedded_postgres, embedded_redis
-from runner.errors import ConfigurationError
+from runner.errors import ConfigurationError, first_line
 
 CONNECT_TIMEOUT_SECONDS = 5
 _NOT_CONFIGURED = (
@@ -77,7 +77,7 @@ def connect(postgres: PostgresSettings, *, autocommit: bool = False) -> psycopg.
     except psycopg.OperationalError as error:
         raise ConfigurationError(
             f"cannot reach Postgres at PGHOST={postgres.host} PGPORT={postgres.port} "
-            f"PGDATABASE={postgres.dbname}: {_first_line(error)}"
+            f"PGDATABASE={postgres.dbname}: {first_line(error)}"
         ) from None
 
 
@@ -104,7 +104,7 @@ def check_redis(redis_url: str) -> None:
         client.ping()
     except redis.RedisError as error:
         raise ConfigurationError(
-            f"cannot reach Redis at REDIS_URL={mask_url(redis_url)}: {_first_line(error)}"
+            f"cannot reach Redis at REDIS_URL={mask_url(redis_url)}: {first_line(error)}"
         ) from None
     finally:
         client.close()
@@ -125,6 +125,6 @@ def with_database(postgres: PostgresSettings, dbname: str) -> PostgresSettings:
     return replace(postgres, dbname=dbname)
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def connection_lost(conn: psycopg.Connection) -> bool:
+    """The server went away under this connection (or it was closed): nothing more can run on it."""
+    return conn.broken or conn.closed

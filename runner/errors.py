@@ -11,3 +11,9 @@ class ConfigurationError(Exception):
 
 class JobFailed(Exception):
     """The command was configured correctly but its work failed."""
+
+
+def first_line(error: BaseException) -> str:
+    """An error's message cut to its first line (a driver's can run to several), or its type."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

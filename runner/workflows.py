@@ -17,7 +17,7 @@ from runner.candidates import (
 )
 from runner.composition import campaign_adapters, context_store, needs_redis, outreach_from
 from runner.config import Settings
-from runner.connections import connect, open_services
+from runner.connections import connect, connection_lost, open_services
 from runner.contexts import ReplaySummary, refresh_open_contexts, replay_parked_contexts
 from runner.dbt import DBT_TARGET_DIR, FAILED_STATUSES, DbtOutcome, run_dbt
 from runner.errors import JobFailed
@@ -224,7 +224,7 @@ def run_salons(
         for position, company_id in enumerate(company_ids):
             if stop.is_set():
                 break
-            if conn.broken or conn.closed:
+            if connection_lost(conn):
                 left = ", ".join(str(c) for c in company_ids[position:])
                 log.error("lost the connection to Postgres: salon(s) %s not run", left)
                 break

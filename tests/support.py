@@ -58,6 +58,23 @@ def service_environment(
     return env
 
 
+# A campaign that may send at any hour, with no pacing or caps in the way and no Gemini key:
+# each test adds what it checks.
+OPEN_AND_UNPACED = {
+    "REACTIVATION_SEND_WINDOW": "00:00-24:00",
+    "REACTIVATION_SEND_DAYS": "mon-sun",
+    "REACTIVATION_MIN_GAP_SECONDS": "0",
+    "REACTIVATION_HOURLY_CAP": "1000",
+    "REACTIVATION_DAILY_CAP": "1000",
+    "GEMINI_API_KEY": "",
+}
+
+
+def campaign_environment(postgres: PostgresSettings, redis_url: str, **extra: str) -> dict:
+    """service_environment for a campaign command, open and unpaced, plus `extra`."""
+    return service_environment(postgres, redis_url) | OPEN_AND_UNPACED | extra
+
+
 def run_cli(*args: str, env: dict, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
     """The real command in a child process, as an operator runs it."""
     return subprocess.run(

@@ -9,18 +9,11 @@ import pytest
 from tests.campaign_support import COMPANY, add_candidates, history_rows, prepare_salon
 from tests.fakes import Behaviour, fake_gateway, fake_gemini, sent_messages
 from tests.support import (
+    campaign_environment,
     run_cli,
-    service_environment,
     start_live_run,
     wait_for_requests,
 )
-
-ALWAYS = {"REACTIVATION_SEND_WINDOW": "00:00-24:00", "REACTIVATION_SEND_DAYS": "mon-sun"}
-NO_PACING = {
-    "REACTIVATION_MIN_GAP_SECONDS": "0",
-    "REACTIVATION_HOURLY_CAP": "1000",
-    "GEMINI_API_KEY": "",
-}
 
 
 @pytest.fixture
@@ -32,7 +25,7 @@ def salon_db(database, conn):
 
 
 def _env(database, services, **extra):
-    return service_environment(database, services.redis_url) | ALWAYS | NO_PACING | extra
+    return campaign_environment(database, services.redis_url, **extra)
 
 
 def _run_salon(database, services, gateway, *flags):

@@ -27,24 +27,17 @@ from tests.campaign_support import (
 from tests.fakes import Behaviour, fake_gateway, fake_gemini, polite_message, sent_messages
 from tests.support import (
     build_pipeline,
+    campaign_environment,
     run_cli,
-    service_environment,
     start_live_run,
     wait_for_requests,
 )
 
-ALWAYS_OPEN = {
-    "REACTIVATION_SEND_WINDOW": "00:00-24:00",
-    "REACTIVATION_SEND_DAYS": "mon-sun",
-    "REACTIVATION_MIN_GAP_SECONDS": "0",
-    "REACTIVATION_HOURLY_CAP": "1000",
-    "REACTIVATION_DAILY_CAP": "1000",
-}
 ARMS = ("control", "waterfall_template", "holdout", "waterfall_ai")
 
 
 def _env(database, services, **extra) -> dict:
-    return service_environment(database, services.redis_url) | ALWAYS_OPEN | extra
+    return campaign_environment(database, services.redis_url, **extra)
 
 
 @pytest.fixture

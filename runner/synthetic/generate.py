@@ -22,10 +22,9 @@ from runner.synthetic.production import (
     VISIT_HISTORY_DAYS,
     write_production_salon,
 )
-from runner.synthetic.records import service_cost
+from runner.synthetic.records import BOOKINGS_KEPT_DAYS, kept_bot_bookings, service_cost
 from runner.synthetic.salon import Appointment, Salon, simulate_salon
 
-BOOKINGS_KEPT_DAYS = 7  # the bot keeps future bookings and the last week only
 FRESH_BOOKINGS_PER_SALON = (1, 3)  # made through the bot after the last cache fetch
 
 STAMP_ROWS = (
@@ -411,11 +410,8 @@ def _truth_rows(salon: Salon) -> list[tuple]:
 
 
 def _booking_rows(salon: Salon, as_of: datetime) -> list[tuple]:
-    kept_from = as_of - timedelta(days=BOOKINGS_KEPT_DAYS)
     rows = []
-    for appointment in salon.appointments:
-        if not (appointment.is_bot and appointment.client and appointment.start_at >= kept_from):
-            continue
+    for appointment in kept_bot_bookings(salon, as_of):
         if appointment.deleted:
             status = "cancelled"
         else:

@@ -21,12 +21,17 @@ from psycopg.types.json import Jsonb
 
 from runner.synthetic.cache import MALFORMED_KINDS, MALFORMED_RATE, malformed_record
 from runner.synthetic.copying import copy_rows as _copy
-from runner.synthetic.records import render_phone, render_record, service_cost, state_at
+from runner.synthetic.records import (
+    kept_bot_bookings,
+    render_phone,
+    render_record,
+    service_cost,
+    state_at,
+)
 from runner.synthetic.salon import Appointment, Salon
 
 VISIT_HISTORY_DAYS = 730  # the client-records sync pulls two years back
 WEBHOOK_INSTALLED_DAYS = 120  # the record webhook has written the cache this long
-BOOKINGS_KEPT_DAYS = 7
 SYNC_HOUR_LAG = timedelta(hours=3)  # the nightly sync ran this long before as_of
 CHATTY_CLIENT_RATE = 0.05
 CHAT = (
@@ -292,11 +297,8 @@ def _malformed_rows(
 
 
 def _booking_rows(salon: Salon, as_of: datetime) -> list[tuple]:
-    kept_from = as_of - timedelta(days=BOOKINGS_KEPT_DAYS)
     rows = []
-    for appointment in salon.appointments:
-        if not (appointment.is_bot and appointment.client and appointment.start_at >= kept_from):
-            continue
+    for appointment in kept_bot_bookings(salon, as_of):
         if appointment.created_at > as_of:
             continue
         attendance, deleted, changed_at = state_at(appointment, as_of)

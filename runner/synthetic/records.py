@@ -5,6 +5,7 @@ deleted); fetched afterwards it shows the outcome. Older cache rows come from an
 shape: no `visit_attendance`, `visit_id` as a number, `deleted` left out when false.
 """
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from runner.synthetic.salon import Appointment, Salon, SalonService, SimClient
@@ -151,3 +152,15 @@ def _client(client: SimClient) -> dict:
 def _compact_offset(moment: datetime) -> str:
     """YClients' create_date style: 2019-01-16T20:35:11+0900 (offset without a colon)."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+BOOKINGS_KEPT_DAYS = 7  # the bot's bookings table keeps future bookings and the last week only
+
+
+def kept_bot_bookings(salon: Salon, as_of: datetime) -> Iterator[Appointment]:
+    """The salon's appointments the bot's bookings table still holds at `as_of`: made through
+    the bot, with a client card, starting inside the kept week or later."""
+    kept_from = as_of - timedelta(days=BOOKINGS_KEPT_DAYS)
+    for appointment in salon.appointments:
+        if appointment.is_bot and appointment.client and appointment.start_at >= kept_from:
+            yield appointment
