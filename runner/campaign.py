@@ -35,7 +35,7 @@ from runner.connections import connection_lost
 from runner.errors import ConfigurationError, first_line
 from runner.messages.facts import MessageFacts, message_facts
 from runner.messages.prompt import MessageRequest
-from runner.messages.templates import render_template
+from runner.messages.templates import AI_FALLBACK, render_template
 from runner.messages.validation import check_message
 from runner.phones import mask_phone
 from runner.ports import (
@@ -262,7 +262,7 @@ class _Campaign:
             candidate.days_since_last_visit,
             self.salon.name,
         )
-        if candidate.arm == "holdout":
+        if candidate.is_held_out:
             if not self.live:
                 self.summary.counts["would_hold_out"] += 1
                 self._tell(ClientOutcome(candidate, "would_hold_out"))
@@ -283,7 +283,7 @@ class _Campaign:
             self.summary.counts["skipped"] += 1
             self._tell(ClientOutcome(candidate, "skipped", detail=claim.skip_reason))
             return None
-        if candidate.arm == "holdout":
+        if candidate.is_held_out:
             self.summary.counts["held_out"] += 1
             self._tell(ClientOutcome(candidate, "holdout"))
             return None
@@ -292,18 +292,18 @@ class _Campaign:
     # --- writing ---------------------------------------------------------------------------
 
     def _write_messages(self, wave: list[_Pending]) -> None:
-        ai = [p for p in wave if p.candidate.arm == "waterfall_ai"]
+        ai = [p for p in wave if p.candidate.wants_ai_text]
         for pending in wave:
-            if pending.candidate.arm != "waterfall_ai":
+            if not pending.candidate.wants_ai_text:
                 pending.message = (
-                    render_template(pending.candidate.arm, pending.facts),
+                    render_template(pending.candidate.message_kind, pending.facts),
                     "template",
                     None,
                 )
         if self.outreach.generator is None:
             for pending in ai:
                 pending.message = (
-                    render_template("waterfall_ai", pending.facts),
+                    render_template(AI_FALLBACK, pending.facts),
                     "template",
                     "no_api_key",
                 )
@@ -322,8 +322,7 @@ class _Campaign:
         except GenerationFailed as failure:
             log.warning("Gemini batch fell back to templates: %s", failure)
             return [
-                (render_template("waterfall_ai", p.facts), "template", failure.reason)
-                for p in batch
+                (render_template(AI_FALLBACK, p.facts), "template", failure.reason) for p in batch
             ]
         results = []
         for index, pending in enumerate(batch):
@@ -332,7 +331,7 @@ class _Campaign:
                 results.append((checked.text, "ai", None))
             else:
                 reason = checked.reason if str(index) in texts else "missing_in_response"
-                results.append((render_template("waterfall_ai", pending.facts), "template", reason))
+                results.append((render_template(AI_FALLBACK, pending.facts), "template", reason))
         return results
 
     # --- sending ---------------------------------------------------------------------------
@@ -358,7 +357,10 @@ class _Campaign:
         except Exception as error:  # a bug in generation must not cost the client a message
             log.exception("generating for client %s failed", candidate.client_id)
             text, source, fallback_reason = (
-                render_template(candidate.arm, pending.facts),
+                render_template(
+                    AI_FALLBACK if candidate.wants_ai_text else candidate.message_kind,
+                    pending.facts,
+                ),
                 "template",
                 "generation_error",
             )
@@ -564,7 +566,7 @@ def _for_test_phone(
     for candidate in candidates:
         if limit is not None and len(chosen) >= limit:
             break
-        (passed_over if candidate.arm == "holdout" else chosen).append(candidate)
+        (passed_over if candidate.is_held_out else chosen).append(candidate)
     summary.counts["holdouts_passed_over"] = len(passed_over)
     if passed_over:
         named = ", ".join(f"client {c.client_id} ({mask_phone(c.phone)})" for c in passed_over)

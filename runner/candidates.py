@@ -9,7 +9,7 @@ from psycopg.rows import class_row
 from runner.errors import ConfigurationError, JobFailed
 
 CANDIDATES = """
-select company_id, client_id, phone, client_name, arm, interval_days, interval_tier,
+select company_id, client_id, phone, client_name, arm, message_kind, interval_days, interval_tier,
     interval_source, days_since_last_visit, last_service_id, last_service_title,
     last_visit_date, confidence::float as confidence, priority, reason
 from analytics.reactivation_candidates
@@ -38,6 +38,11 @@ from analytics.reactivation_candidates
 NOT_BUILT = "{table} does not exist: run `reactivate build` first"
 
 
+# What an arm sends (experiment_arms.message_kind): nothing, or a model's text.
+HELD_OUT = "none"
+AI = "ai"
+
+
 @dataclass(frozen=True)
 class Candidate:
     company_id: int
@@ -45,6 +50,7 @@ class Candidate:
     phone: str
     client_name: str | None
     arm: str
+    message_kind: str  # experiment_arms.message_kind: none, plain_template, service_template, ai
     interval_days: int
     interval_tier: str
     interval_source: str | None
@@ -55,6 +61,15 @@ class Candidate:
     confidence: float | None
     priority: int
     reason: str
+
+    @property
+    def is_held_out(self) -> bool:
+        """The arm sends nothing: the client is recorded as held out, never messaged."""
+        return self.message_kind == HELD_OUT
+
+    @property
+    def wants_ai_text(self) -> bool:
+        return self.message_kind == AI
 
 
 @dataclass(frozen=True)

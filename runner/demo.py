@@ -39,7 +39,7 @@ truncate reactivation.client_contact_claims, reactivation.client_reactivation_hi
 
 _CANDIDATES = """
 select k.company_id, count(*) as candidates,
-    count(*) filter (where k.arm = 'holdout') as held_out,
+    count(*) filter (where k.message_kind = 'none') as held_out,
     string_agg(distinct k.interval_tier, ', ') as tiers
 from analytics.reactivation_candidates as k
 group by k.company_id

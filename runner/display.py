@@ -9,7 +9,16 @@ from rich.table import Table
 
 from runner.campaign import ClientOutcome, RunSummary
 from runner.phones import mask_phone
-from runner.report import LABELS, Report, explanations, table_rows
+from runner.report import (
+    LABELS,
+    Report,
+    as_of_line,
+    explanations,
+    itt_explanations,
+    itt_table_rows,
+    scope_line,
+    table_rows,
+)
 
 _FINAL = {"sent", "holdout", "skipped", "failed", "unknown", "would_send", "would_hold_out"}
 
@@ -131,23 +140,24 @@ def print_summary(summaries: list[RunSummary]) -> None:
 def print_report(report: Report, lang: str) -> None:
     console = _stdout()
     words = LABELS[lang]
-    scope = (
-        words["scope_all"]
-        if report.company_id is None
-        else words["scope_one"].format(company=report.company_id)
-    )
     if not report.summary:
         console.print(words["empty"], markup=False)
         return
-    header, rows = table_rows(report, lang)
-    table = Table(title=f"{words['title']} — {scope}")
-    for index, column in enumerate(header):
-        table.add_column(column, justify="left" if index in (0, len(header) - 1) else "right")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
-    for line in explanations(report, lang):
-        console.print(line, markup=False)
+    console.print(as_of_line(report, lang), markup=False)
+    sections = [(words["per_message"], table_rows(report, lang), explanations(report, lang))]
+    if report.intent_to_treat:
+        sections.append(
+            (words["itt"], itt_table_rows(report, lang), itt_explanations(report, lang))
+        )
+    for title, (header, rows), lines in sections:
+        table = Table(title=f"{title} — {scope_line(report, lang)}")
+        for index, column in enumerate(header):
+            table.add_column(column, justify="left" if index in (0, len(header) - 1) else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        for line in lines:
+            console.print(line, markup=False)
 
 
 def _stdout() -> Console:

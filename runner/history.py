@@ -215,8 +215,10 @@ def claim_and_record(
         claim = claim_within(conn, params)
         if not claim.won:
             status = "skipped"
+        elif candidate.is_held_out:
+            status = "holdout"
         else:
-            status = "holdout" if candidate.arm == "holdout" else "claimed"
+            status = "claimed"
         (history_id,) = conn.execute(
             INSERT_HISTORY,
             _history_params(candidate, run_id)

@@ -1,22 +1,30 @@
 """The A/B report as one self-contained HTML page (templates/report.html.j2, rendered by Jinja2
-with autoescaping): this module only lays the charts out; the numbers and words come from
-runner/report.py."""
+with autoescaping): this module only lays the charts out; the numbers, decisions and words come
+from the marts through runner/report.py."""
 
 import functools
 
 import jinja2
 
-from runner.report import LABELS, Report, explanations, percent, points, table_rows
+from runner.report import (
+    LABELS,
+    Report,
+    as_of_line,
+    explanations,
+    itt_explanations,
+    itt_table_rows,
+    percent,
+    points,
+    scope_line,
+    table_rows,
+)
 
-_COLOURS = {
-    "holdout": "#9aa5b1",
-    "control": "#7fa7d9",
-    "waterfall_template": "#4a7bd0",
-    "waterfall_ai": "#1f4e9c",
-}
+# Arms in the seed's order (holdout first): grey for no message, then darker blues.
+_PALETTE = ("#9aa5b1", "#7fa7d9", "#4a7bd0", "#1f4e9c", "#16386f", "#0e2548")
 _ROW = 34
 _LEFT = 250
 _WIDTH = 700
+_AXIS = 22  # room under the bars for the axis and its labels
 
 
 @functools.cache
@@ -32,22 +40,27 @@ def _template() -> jinja2.Template:
 
 def render_html(report: Report, lang: str) -> str:
     words = LABELS[lang]
-    scope = (
-        words["scope_all"]
-        if report.company_id is None
-        else words["scope_one"].format(company=report.company_id)
-    )
-    context = {"lang": lang, "words": words, "scope": scope, "has_summary": bool(report.summary)}
+    context = {
+        "lang": lang,
+        "words": words,
+        "scope": scope_line(report, lang),
+        "has_summary": bool(report.summary),
+    }
     if report.summary:
         summary_header, summary_rows = table_rows(report, lang)
+        itt_header, itt_rows = itt_table_rows(report, lang)
         context |= {
+            "as_of": as_of_line(report, lang),
             "explanations": explanations(report, lang),
+            "itt_explanations": itt_explanations(report, lang) if report.intent_to_treat else [],
             "width": _WIDTH,
             "left": _LEFT,
-            "rates": _rate_chart(report, words),
-            "uplifts": _uplift_chart(report, words),
+            "rates": _rate_chart(report, lang),
+            "uplifts": _uplift_chart(report, lang),
             "summary_header": summary_header,
             "summary_rows": summary_rows,
+            "itt_header": itt_header,
+            "itt_rows": itt_rows,
             "breakdown_header": [
                 "",
                 words["arm"],
@@ -59,11 +72,11 @@ def render_html(report: Report, lang: str) -> str:
             "breakdown_rows": [
                 [
                     f"{row['dimension']}: {row['dimension_value']}",
-                    words.get(row["arm"], row["arm"]),
+                    report.arm_title(row["arm"], lang),
                     str(row["n"]),
                     str(row["conversions"]),
-                    percent(row["conversion_rate"]),
-                    f"{percent(row['ci_low'])} – {percent(row['ci_high'])}",
+                    percent(row["conversion_rate"], lang),
+                    f"{percent(row['ci_low'], lang)} – {percent(row['ci_high'], lang)}",
                 ]
                 for row in report.breakdown
             ],
@@ -79,9 +92,9 @@ def render_html(report: Report, lang: str) -> str:
             "runs_rows": [
                 [
                     str(run["run_id"]),
-                    str(run["company_id"]),
+                    run["salon"],
                     run["status"] + (f" ({run['stop_reason']})" if run["stop_reason"] else ""),
-                    run["started_at"].strftime("%Y-%m-%d %H:%M"),
+                    run["started_local"].strftime("%Y-%m-%d %H:%M"),
                     str(run["sent"]),
                     str(run["held_out"]),
                     str(run["failed"]),
@@ -92,7 +105,12 @@ def render_html(report: Report, lang: str) -> str:
     return _template().render(context)
 
 
-def _rate_chart(report: Report, words: dict) -> dict:
+def _colour(report: Report, arm: str) -> str:
+    arms = list(report.arms)
+    return _PALETTE[arms.index(arm) % len(_PALETTE)] if arm in arms else _PALETTE[2]
+
+
+def _rate_chart(report: Report, lang: str) -> dict:
     rows = report.summary
     top = max(float(row["ci_high"] or 0) for row in rows) or 0.1
     scale = (_WIDTH - _LEFT - 60) / (top * 1.1)
@@ -103,19 +121,26 @@ def _rate_chart(report: Report, words: dict) -> dict:
             {
                 "y": 10 + index * _ROW,
                 "arm": row["arm"],
-                "label": words.get(row["arm"], row["arm"]),
+                "label": report.arm_title(row["arm"], lang),
                 "rate": rate,
                 "width": rate * scale,
-                "colour": _COLOURS.get(row["arm"], "#4a7bd0"),
+                "colour": _colour(report, row["arm"]),
                 "low_x": _LEFT + low * scale,
                 "high_x": _LEFT + high * scale,
-                "text": percent(rate),
+                "text": percent(rate, lang),
             }
         )
-    return {"height": _ROW * len(rows) + 20, "bars": bars}
+    axis_y = 10 + len(rows) * _ROW
+    # The axis starts at zero, so a bar's length is its rate; one more tick at the top.
+    ticks = [(_LEFT, percent(0, lang)), (_LEFT + top * scale, percent(top, lang))]
+    return {
+        "height": axis_y + _AXIS,
+        "bars": bars,
+        "axis": {"y": axis_y, "zero_x": _LEFT, "end_x": _WIDTH - 40, "ticks": ticks},
+    }
 
 
-def _uplift_chart(report: Report, words: dict) -> dict:
+def _uplift_chart(report: Report, lang: str) -> dict:
     rows = [row for row in report.summary if row["uplift_vs_holdout"] is not None]
     extent = max(
         (max(abs(float(row["uplift_ci_low"])), abs(float(row["uplift_ci_high"]))) for row in rows),
@@ -132,12 +157,30 @@ def _uplift_chart(report: Report, words: dict) -> dict:
             {
                 "y": 10 + index * _ROW,
                 "arm": row["arm"],
-                "label": words[row["arm"]],
+                "label": report.arm_title(row["arm"], lang),
                 "uplift": uplift,
                 "x": middle + uplift * scale,
                 "low_x": middle + low * scale,
                 "high_x": middle + high * scale,
-                "text": points(uplift, words["pp"]),
+                "text": points(uplift, lang),
             }
         )
-    return {"height": _ROW * len(rows) + 20, "middle": middle, "points": chart_points}
+    axis_y = 10 + len(rows) * _ROW
+    span = extent or 0.1
+    ticks = [
+        (middle - span * scale, points(-span, lang)),
+        (middle, "0"),
+        (middle + span * scale, points(span, lang)),
+    ]
+    return {
+        "height": axis_y + _AXIS,
+        "middle": middle,
+        "points": chart_points,
+        "axis": {
+            "y": axis_y,
+            "zero_x": middle,
+            "start_x": _LEFT,
+            "end_x": _WIDTH - 40,
+            "ticks": ticks,
+        },
+    }

@@ -1,9 +1,11 @@
 """The demo's "two weeks later": clients answer and book back, written where the bot would.
 
 For each client the campaign messaged or held out, a seeded draw decides whether they book
-within the next two weeks - more often in the treated arms, so the A/B report has something to
-find - and when. A booking is written where the bot would keep it: in the seed layout a
-YClients record in the TTL cache under its visit date; in the production layout the record in
+within the next two weeks, and when. The chance depends only on what the client received -
+nothing, a template or an AI text - never on the arm's name: run without a Gemini key, every
+message is a template and the AI arm books exactly like the template arm. A booking is written
+where the bot would keep it: in the seed layout a YClients record in the TTL cache under its
+visit date; in the production layout the record in
 the per-record cache (as created: the webhook skips attendance updates), the bot's own booking
 and, once it happened, an entry in the client's visit_history. Some clients reply, and the
 exchange goes into the bot's `messages` log (production: `incoming` / `outgoing`, UTC).
@@ -21,8 +23,9 @@ from psycopg.types.json import Jsonb
 
 from runner.bot_tables import detect_layout
 
-# Chance to book within two weeks, by arm: the effect the demo's A/B report should recover.
-BOOKING_RATE = {"holdout": 0.10, "control": 0.16, "waterfall_template": 0.22, "waterfall_ai": 0.28}
+# Chance to book within two weeks, by what the client received (history.message_source; a
+# holdout received nothing): the effect the demo's A/B report should recover.
+BOOKING_RATE = {"nothing": 0.10, "template": 0.20, "ai": 0.27}
 REPLIES = {
     "positive": ("Да, запишите, пожалуйста", "Здравствуйте! Когда можно прийти?", "Давайте"),
     "neutral": ("Спасибо, подумаю", "Добрый день, сейчас в отъезде", "Хорошо, спасибо"),
@@ -34,8 +37,9 @@ _RECORD_ID_BASE = 900_000_000  # above any id the generator uses
 
 # Through the build's staging views: the same query on either layout of the bot's tables.
 CONTACTED = """
-select history.history_id, history.company_id, history.client_id, history.arm, history.status,
-    history.phone, history.message_text, coalesce(history.sent_at, history.claimed_at),
+select history.history_id, history.company_id, history.client_id,
+    coalesce(history.message_source, 'nothing'), history.status, history.phone,
+    history.message_text, coalesce(history.sent_at, history.claimed_at),
     clients.client_name, companies.timezone,
     intervals.last_service_id, intervals.last_service_title,
     coalesce(services.price_min, 1500)
@@ -146,7 +150,7 @@ def simulate_following_weeks(conn: psycopg.Connection, seed: int = 42) -> Simula
                 history_id,
                 company_id,
                 yclients_client_id,
-                arm,
+                received,
                 status,
                 phone,
                 text,
@@ -159,7 +163,7 @@ def simulate_following_weeks(conn: psycopg.Connection, seed: int = 42) -> Simula
             ) = row
             rng = random.Random(f"{seed}:{history_id}")
             latest = max(latest or contacted_at, contacted_at)
-            booked = rng.random() < BOOKING_RATE[arm]
+            booked = rng.random() < BOOKING_RATE[received]
             if status == "sent":
                 add_message(company_id, phone, "outbound", text, contacted_at)
                 reply = _reply_kind(rng, booked)

@@ -2,6 +2,7 @@
 Gemini and gateway servers. The candidate rows go into a table with the mart's contract columns,
 so these tests exercise the runner without a dbt build (tests/test_campaign_e2e.py does both)."""
 
+import csv
 import threading
 import uuid
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from runner.candidates import load_salon
 from runner.composition import campaign_adapters, outreach_from
 from runner.config import Settings, parse_send_days, parse_send_window
 from runner.connections import Services
+from runner.dbt import DBT_PROJECT_DIR
 from runner.migrations import migrate
 from runner.sql import sql_file
 from tests.support import settings_for_tests
@@ -28,7 +30,8 @@ CANDIDATES_DDL = """
 create schema if not exists analytics;
 create table analytics.reactivation_candidates (
     company_id integer, client_id integer, yclients_client_id bigint, last_service_id bigint,
-    phone text, client_name text, arm text, interval_tier text, interval_source text,
+    phone text, client_name text, arm text, message_kind text, timing_rule text,
+    interval_tier text, interval_source text,
     last_service_title text, reason text, interval_days integer, days_since_last_visit integer,
     visit_count integer, priority integer, confidence numeric(4, 3), overdue_ratio numeric(10, 3),
     arm_bucket double precision, last_visit_date date, due_date date, selected_at timestamptz
@@ -50,15 +53,24 @@ where status in ('pending', 'confirmed', 'active') and datetime > now()
 INSERT_CANDIDATE = """
 insert into analytics.reactivation_candidates (
     company_id, client_id, yclients_client_id, last_service_id, phone, client_name, arm,
-    interval_tier, interval_source, last_service_title, reason, interval_days,
+    message_kind, timing_rule, interval_tier, interval_source, last_service_title, reason,
+    interval_days,
     days_since_last_visit, visit_count, priority, confidence, overdue_ratio, arm_bucket,
     last_visit_date, due_date, selected_at
 ) values (
     %(company_id)s, %(client_id)s, %(client_id)s, 501, %(phone)s, %(name)s, %(arm)s,
-    'personal', 'personal', 'Стрижка мужская', 'последний визит 40 дн. назад', 30, 40, 5,
+    %(message_kind)s, %(timing_rule)s, 'personal', 'personal', 'Стрижка мужская',
+    'последний визит 40 дн. назад', 30, 40, 5,
     %(priority)s, 0.8, 1.333, 0.5, %(last_visit)s, %(last_visit)s, now()
 )
 """
+
+# What each arm sends and how it is timed, from the build's one list of arms.
+with (DBT_PROJECT_DIR / "seeds/experiment_arms.csv").open(encoding="utf-8") as _seed:
+    SEEDED_ARMS = {
+        row["arm"]: {"message_kind": row["message_kind"], "timing_rule": row["timing_rule"]}
+        for row in csv.DictReader(_seed)
+    }
 
 NAMES = ("Анна", "ПЕТРОВА МАРИЯ", None, "Игорь", "Клиент", "Olga")
 
@@ -104,6 +116,7 @@ def add_candidates(conn, count: int, arms=("control",), company_id: int = COMPAN
                 "phone": f"791623{client_id:05d}",
                 "name": NAMES[client_id % len(NAMES)],
                 "arm": arms[offset % len(arms)],
+                **SEEDED_ARMS[arms[offset % len(arms)]],
                 "priority": client_id,
                 "last_visit": date(2026, 10, 15),
             },

@@ -263,6 +263,7 @@ def test_off_a_terminal_each_client_is_one_unwrapped_line(capsys):
         "79161502239",
         "Анна",
         "control",
+        "plain_template",
         30,
         "personal",
         None,

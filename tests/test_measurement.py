@@ -2,6 +2,7 @@
 on both layouts of the bot's tables (the migration file's and the production one)."""
 
 import json
+import random
 from datetime import UTC, timedelta
 from html.parser import HTMLParser
 
@@ -11,7 +12,7 @@ from runner.bot_tables import detect_layout
 from runner.claims import claim_client
 from runner.connections import connect
 from runner.opt_outs import sync_reply_opt_outs
-from runner.simulation import simulate_following_weeks
+from runner.simulation import BOOKING_RATE, simulate_following_weeks
 from runner.synthetic.generate import GenerationPlan, generate_data
 from tests.campaign_support import campaign_settings, outreach, run_once
 from tests.fakes import fake_gateway
@@ -263,7 +264,9 @@ def test_the_report_command_writes_json_csv_and_a_self_contained_html_page(
     assert parsed.bars == pytest.approx(
         {arm: row["conversion_rate"] for arm, row in summary.items()}
     )
-    assert set(parsed.points) == {"control", "waterfall_template", "waterfall_ai"}
+    # Per message, only the arms timed like the holdout are compared with it.
+    assert set(parsed.points) == {"waterfall_template", "waterfall_ai"}
+    assert summary["control"]["uplift_vs_holdout"] is None
     assert parsed.points["waterfall_ai"] == pytest.approx(
         summary["waterfall_ai"]["uplift_vs_holdout"]
     )
@@ -273,3 +276,92 @@ def test_the_report_command_writes_json_csv_and_a_self_contained_html_page(
     assert f"{ai['conversion_rate'] * 100:.1f}%" in text
     runs = _one(conn, "select count(*) from reactivation.campaign_runs where is_live")[0]
     assert sum(1 for tag, a in parsed.tags if tag == "tr") >= runs
+    assert "Report as of" in text and "Revenue" in text and "Replied" in text
+    assert any(tag == "line" and a.get("class") == "zero" for tag, a in parsed.tags)
+
+
+def test_the_russian_page_writes_numbers_dates_and_salons_as_an_owner_reads_them(
+    measured, services, tmp_path
+):
+    database, conn, _ = measured
+    page = tmp_path / "report.html"
+
+    result = run_cli("report", "--html", str(page), env=service_environment(database))
+
+    assert result.returncode == 0, result.stderr
+    parsed = _Page()
+    parsed.feed(page.read_text(encoding="utf-8"))
+    text = " ".join(parsed.text)
+    rate, measured_at = _one(
+        conn,
+        "select conversion_rate, measured_at from analytics.ab_conversion_summary"
+        " where company_id is null and arm = 'waterfall_ai'",
+    )
+    assert f"{float(rate) * 100:.1f}".replace(".", ",") + "\u202f%" in text  # 14,4 %
+    assert "п. п." in text and "Без сообщения" in text and "контроль" not in text.lower()
+    assert f"Отчёт на {measured_at.date().isoformat()}" in text
+    assert "7 дн." in text and "72 ч" in text  # the windows the numbers were measured with
+    assert "Выручка" in text and "Ответили" in text and "₽" in text
+    salon, started = _one(
+        conn,
+        "select s.salon_name, r.started_at at time zone s.timezone"
+        " from reactivation.campaign_runs r join analytics.salons s using (company_id)"
+        " where r.is_live order by r.run_id desc limit 1",
+    )
+    assert salon in text and started.strftime("%Y-%m-%d %H:%M") in text
+    zero_lines = [a for tag, a in parsed.tags if tag == "line" and a.get("class") == "zero"]
+    assert len(zero_lines) == 2  # both charts start their axis at a drawn zero
+
+
+def test_without_a_key_the_ai_arm_is_simulated_exactly_like_the_template_arm(measured):
+    """The demo's effect follows what each client received, never the arm's name: the
+    campaign here ran without a Gemini key, so the AI arm sent templates and booked by the
+    template's chance. Each booking the simulation wrote must lie under that chance."""
+    _, conn, _ = measured
+    rows = conn.execute(
+        """
+        select h.history_id, h.arm, coalesce(h.message_source, 'nothing'),
+            exists (select 1 from analytics.stg_yclients__records r
+                    where r.record_id = 900000000 + h.history_id) as booked
+        from reactivation.client_reactivation_history h
+        where h.status in ('sent', 'holdout')
+        """
+    ).fetchall()
+    assert set(BOOKING_RATE) == {"nothing", "template", "ai"}  # no arm in the simulation
+    assert {received for _, arm, received, _ in rows if arm == "waterfall_ai"} == {"template"}
+    for history_id, _, received, booked in rows:
+        chance = random.Random(f"3:{history_id}").random()  # the simulation's first draw
+        if booked:
+            assert chance < BOOKING_RATE[received], history_id
+    ai = [b for _, arm, _, b in rows if arm == "waterfall_ai"]
+    template = [b for _, arm, _, b in rows if arm == "waterfall_template"]
+    assert ai and template
+
+
+def test_intent_to_treat_compares_all_four_arms_once_the_windows_close(measured):
+    """Last in the module: it builds as of two and a half months later."""
+    database, conn, weeks = measured
+    windows, opened = _one(
+        conn,
+        "select count(*), count(distinct arm) from analytics.experiment_windows",
+    )
+    assert windows > 0 and opened == 4
+
+    build_pipeline(database, as_of=(weeks.until + timedelta(days=75)).isoformat())
+
+    rows = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "select arm, n, windows_open, uplift_vs_holdout, p_value_holm, uplift_vs_rule,"
+            " srm_p_value, minimum_detectable_uplift"
+            " from analytics.itt_conversion_summary where company_id is null"
+        ).fetchall()
+    }
+    assert set(rows) == {"holdout", "control", "waterfall_template", "waterfall_ai"}
+    assert all(n > 0 for n, *_ in rows.values())
+    assert rows["holdout"][2] is None and rows["control"][2] is not None  # all vs the holdout
+    assert rows["control"][4] is None  # the rule's arm is the timing baseline
+    assert rows["waterfall_ai"][4] is not None and rows["waterfall_template"][4] is not None
+    assert all(0 <= p <= 1 for _, _, _, p, _, _, _ in rows.values() if p is not None)
+    assert rows["holdout"][5] > 0.001  # assignment by hash: no sample-ratio alarm
+    assert all(mde is None or mde > 0 for *_, mde in rows.values())

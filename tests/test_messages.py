@@ -93,18 +93,18 @@ def test_every_template_passes_validation_for_any_title_name_and_salon():
         for name in names:
             salon = salons[index % len(salons)]
             facts = message_facts(name, title, 5 + index * 11, salon)
-            for arm in ("control", "waterfall_template", "waterfall_ai"):
-                text = render_template(arm, facts)
+            for kind in ("plain_template", "service_template", "ai"):
+                text = render_template(kind, facts)
                 checked = check_message(text, facts)
                 assert checked.ok, (text, checked.reason)
                 assert "««" not in text and "»»" not in text
 
 
 def test_templates_name_the_service_and_the_client():
-    text = render_template("waterfall_template", ANNA)
+    text = render_template("service_template", ANNA)
     assert text.startswith("Анна, здравствуйте!")
     assert "на услугу «Стрижка»" in text
-    assert "«Стрижка»" not in render_template("control", ANNA)  # control: the plain text
+    assert "«Стрижка»" not in render_template("plain_template", ANNA)
 
 
 GOOD = "Анна, добрый день! Давно не виделись — пора снова на стрижку. Записать вас на пятницу?"
@@ -176,11 +176,11 @@ HOSTILE_TITLES = [
 
 
 @pytest.mark.parametrize("title", HOSTILE_TITLES)
-@pytest.mark.parametrize("arm", ["control", "waterfall_template", "waterfall_ai"])
-def test_no_template_carries_what_validation_would_reject(title, arm):
+@pytest.mark.parametrize("kind", ["plain_template", "service_template", "ai"])
+def test_no_template_carries_what_validation_would_reject(title, kind):
     facts = message_facts("Анна", title, 45, title)
 
-    text = render_template(arm, facts)
+    text = render_template(kind, facts)
 
     assert check_message(text, facts).ok, (text, check_message(text, facts).reason)
     assert unsafe_reason(text) is None

@@ -291,17 +291,21 @@ def test_a_second_build_without_new_data_changes_nothing(built):
     assert fingerprint() == before
 
 
-def test_arms_are_stable_and_depend_only_on_company_client_and_salt(built):
+def test_every_visited_client_has_a_stable_arm_from_company_client_and_salt(built):
     _, conn, _ = built
-    arms = dict(_rows(conn, "select client_id, arm from analytics.reactivation_candidates"))
+    arms = dict(
+        _rows(
+            conn, "select (company_id, client_id)::text, arm from analytics.experiment_assignments"
+        )
+    )
     expected = dict(
         _rows(
             conn,
             """
-        select k.client_id, a.arm
-        from analytics.reactivation_candidates k
+        select (v.company_id, v.client_id)::text, a.arm
+        from analytics.int_clients_last_visited v
         cross join lateral (
-            select ('x' || substr(md5(k.company_id || ':' || k.client_id || ':reactivation-2026'),
+            select ('x' || substr(md5(v.company_id || ':' || v.client_id || ':reactivation-2026'),
                                   1, 8))::bit(32)::bigint / 4294967296.0 as bucket) h
         join (select arm, sum(weight) over (order by arm) - weight as lo,
                      sum(weight) over (order by arm) as hi
@@ -310,3 +314,34 @@ def test_arms_are_stable_and_depend_only_on_company_client_and_salt(built):
         )
     )
     assert arms == expected
+    assert len(arms) == _one(conn, "select count(*) from analytics.int_clients_last_visited")
+    mismatched = _one(
+        conn,
+        """
+        select count(*) from analytics.reactivation_candidates k
+        join analytics.experiment_assignments a using (company_id, client_id)
+        where (k.arm, k.message_kind) is distinct from (a.arm, a.message_kind)
+        """,
+    )
+    assert mismatched == 0
+
+
+# Upper 5 % and 0.1 % points of the chi-square distribution (any statistics table).
+CHI_SQUARE_TABLE = [
+    (1, 3.841459, 0.05),
+    (2, 5.991465, 0.05),
+    (3, 7.814728, 0.05),
+    (4, 9.487729, 0.05),
+    (5, 11.070498, 0.05),
+    (6, 12.591587, 0.05),
+    (3, 16.266236, 0.001),
+    (2, 13.815511, 0.001),
+]
+
+
+def test_the_sample_ratio_functions_chi_square_tail_matches_the_table(built):
+    _, conn, _ = built
+    for df, x, tail in CHI_SQUARE_TABLE:
+        value = _one(conn, "select analytics.chi_square_upper_tail(%s, %s)", (x, df))
+        assert value == pytest.approx(tail, rel=1e-5), (df, x)
+    assert _one(conn, "select analytics.chi_square_upper_tail(0, 3)") == 1.0

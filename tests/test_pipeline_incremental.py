@@ -8,6 +8,7 @@ import pytest
 
 from runner.connections import connect
 from runner.synthetic.generate import GenerationPlan, generate_data
+from runner.workflows import build_on
 from tests.support import build_pipeline, fresh_database
 
 AS_OF = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
@@ -439,3 +440,26 @@ def test_hostile_cache_json_is_quarantined_and_good_records_are_untouched(small_
         ).fetchone()
         == good_before
     )
+
+
+ASSIGNMENTS = """
+select company_id, client_id, arm, assigned_at from analytics.experiment_assignments order by 1, 2
+"""
+
+
+def test_assignments_survive_a_full_refresh_and_a_new_salt_assigns_again(small_built):
+    database, conn = small_built
+    before = conn.execute(ASSIGNMENTS).fetchall()
+    assert {row[3] for row in before} == {AS_OF}
+
+    build_on(database, ["--full-refresh"], as_of=NEXT_DAY.isoformat())
+
+    assert conn.execute(ASSIGNMENTS).fetchall() == before  # the experiment's record is kept
+
+    build_pipeline(database, as_of=NEXT_DAY.isoformat(), experiment_salt="next-experiment")
+
+    after = {(c, k): (arm, at) for c, k, arm, at in conn.execute(ASSIGNMENTS).fetchall()}
+    assert after.keys() == {row[:2] for row in before}
+    moved = sum(after[row[:2]][0] != row[2] for row in before)
+    assert moved > len(before) / 2  # a new salt reshuffles about three in four
+    assert {at for _, at in after.values()} == {NEXT_DAY}  # a new experiment: all assigned again

@@ -1,6 +1,7 @@
-"""Template messages: the control arm's plain text, the waterfall's service-aware text, and the
-fallback whenever a model's text fails validation. Each reads naturally with or without a name,
-a service or a salon name, and passes the same validation as a model's text."""
+"""Template messages by the arm's message kind (experiment_arms.message_kind): the plain text,
+the service-aware text, and the fallback whenever a model's text fails validation. Each reads
+naturally with or without a name, a service or a salon name, and passes the same validation as
+a model's text."""
 
 from dataclasses import replace
 
@@ -10,13 +11,21 @@ from runner.messages.validation import check_message
 _INVITATION = "Записать вас на удобное время?"
 
 
-def render_template(arm: str, facts: MessageFacts) -> str:
-    """The template text for a client in this arm ('control' gets the plain one). The facts
-    were cleaned already; should a text still carry what validation rejects, the client gets
-    the plain text without the title and the salon's name instead (a first name is letters
-    only, see facts.first_name)."""
+PLAIN = "plain_template"
+# What an AI-text client gets when the model's text is missing or fails validation.
+AI_FALLBACK = "service_template"
+
+
+def render_template(message_kind: str, facts: MessageFacts) -> str:
+    """The template text for this message kind: 'plain_template' gets the plain text, every
+    other kind the service-aware one (the AI's fallback included), which is plain too when no
+    service is known. The facts were cleaned already; should a text still carry what
+    validation rejects, the client gets the plain text without the title and the salon's name
+    instead (a first name is letters only, see facts.first_name)."""
     text = (
-        _plain(facts) if arm == "control" or facts.service_title is None else _service_aware(facts)
+        _plain(facts)
+        if message_kind == PLAIN or facts.service_title is None
+        else _service_aware(facts)
     )
     if not check_message(text, facts).ok:
         return _plain(replace(facts, service_title=None, salon_name=None))

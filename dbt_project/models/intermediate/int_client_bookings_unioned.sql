@@ -1,10 +1,11 @@
 {{ config(materialized="view") }}
 
 {#-
-    One row per booking made by a client the runner has contacted (or held out): YClients
+    One row per booking made by a client the runner has contacted (or held out), or whose
+    experiment window has opened (experiment_windows, for intent to treat): YClients
     records (not deleted) and bot bookings (not cancelled) that are not also a record. Carries
     when the booking was created - what attribution compares with the message - whether the
-    visit happened, and its revenue. Only contacted clients are kept: this stays small.
+    visit happened, and its revenue. Only those clients are kept: this stays small.
 -#}
 
 with history as (
@@ -23,12 +24,21 @@ bot_bookings as (
     select * from {{ ref('stg_yclients__bookings') }}
 ),
 
+windows as (
+    select * from {{ ref('experiment_windows') }}
+),
+
 contacted_clients as (
-    select distinct
+    select
         history.company_id,
         history.client_id
     from history
     where history.status in ('sent', 'holdout')
+    union
+    select
+        windows.company_id,
+        windows.client_id
+    from windows
 ),
 
 record_revenue as (

@@ -1,148 +1,202 @@
 {#-
-    One row per salon and arm, plus one row per arm with company_id null for all salons pooled:
-    clients measured, conversions, the conversion rate with its 95 % Wilson interval, the uplift
-    over the holdout of the same scope with its 95 % interval and two-sided p-value (pooled
-    two-proportion z-test), and the reply rate. Small samples are labelled, never hidden.
-    Pooled rows add the salons' clients together.
-    Decision rule: each scope makes three comparisons with the holdout, so their p-values are
-    adjusted together by Holm's step-down method (p_value_holm); an arm beats the holdout
-    (beats_holdout) when its uplift is positive and p_value_holm < var('alpha'). The report
-    states this rule and only presents the decision.
+    Per message: one row per salon and arm, plus one row per arm with company_id null for all
+    salons pooled. Clients measured (messages sent, or held out), conversions, the conversion
+    rate with its 95 % Wilson interval, revenue and the reply rate.
+
+    Like is compared with like: each message arm timed as the holdout is (the waterfall) is
+    compared with the holdout of the same scope - uplift with its 95 % interval, two-sided
+    p-value, the smallest uplift the sample can detect. The arm timed by the universal rule
+    messages other clients on other days, so its rate is shown but not compared here: the
+    intent-to-treat summary (itt_conversion_summary) compares all four arms over the same
+    windows. Pooled rows stratify by salon (Mantel-Haenszel, macros/ab_statistics.sql); their
+    counts and rate are the plain sums.
+
+    Decision rule: a scope's comparisons with the holdout are adjusted together by Holm
+    (p_value_holm); an arm beats the holdout (beats_holdout) when its uplift is positive and
+    p_value_holm < var('alpha'). The report states this rule and only presents the decision.
+
+    Sample ratios: srm_assigned_p_value tests every client's assignment against the seed's
+    weights, srm_contacted_p_value the clients measured in the arms timed like the holdout;
+    srm_p_value is the smaller of the two, and srm_warning flags it below 0.001.
 -#}
 
 with outcomes as (
     select * from {{ ref('reactivation_outcomes') }}
 ),
 
+arms as (
+    select * from {{ ref('experiment_arms') }}
+),
+
+assignments as (
+    select * from {{ ref('experiment_assignments') }}
+),
+
+holdout_arm as (
+    select
+        arms.arm,
+        arms.timing_rule
+    from arms
+    where arms.message_kind = 'none'
+),
+
+salons_measured as (
+    select distinct outcomes.company_id from outcomes
+),
+
+salon_arms as (
+    select
+        salons_measured.company_id,
+        arms.arm,
+        arms.weight,
+        arms.timing_rule = holdout_arm.timing_rule as is_timed_like_holdout
+    from salons_measured
+    cross join arms
+    cross join holdout_arm
+),
+
 counted as (
     select
-        outcomes.company_id,
-        outcomes.arm,
-        count(*) as n,
+        salon_arms.company_id,
+        salon_arms.arm,
+        count(outcomes.history_id) as n,
         count(*) filter (where outcomes.converted) as conversions,
         count(*) filter (where outcomes.visited) as visits,
         count(*) filter (where outcomes.replied) as replies,
         count(*) filter (where outcomes.status = 'sent') as messages_sent,
         count(*) filter (where not outcomes.is_window_closed) as windows_open,
         coalesce(sum(outcomes.revenue), 0) as revenue
-    from outcomes
-    group by grouping sets ((outcomes.company_id, outcomes.arm), (outcomes.arm))
-),
-
-with_holdout as (
-    select
-        counted.*,
-        holdout.n as holdout_n,
-        holdout.conversions as holdout_conversions
-    from counted
-    left join counted as holdout
+    from salon_arms
+    left join outcomes
         on
-            counted.company_id is not distinct from holdout.company_id
-            and holdout.arm = 'holdout'
+            salon_arms.company_id = outcomes.company_id
+            and salon_arms.arm = outcomes.arm
+    group by salon_arms.company_id, salon_arms.arm
 ),
 
-rated as (
+pairs as (
     select
-        with_holdout.*,
-        with_holdout.conversions::float8 / with_holdout.n as conversion_rate,
-        with_holdout.holdout_conversions::float8
-        / nullif(with_holdout.holdout_n, 0) as holdout_rate
-    from with_holdout
+        'vs_holdout' as comparison,
+        arms.arm,
+        holdout_arm.arm as baseline_arm
+    from arms
+    inner join holdout_arm on arms.timing_rule = holdout_arm.timing_rule
+    where arms.arm <> holdout_arm.arm
 ),
 
-compared as (
-    -- Each arm against the holdout of the same scope (salon, or all salons pooled).
+{{ arm_comparisons('counted', 'pairs') }},
+
+assigned_ratios as (
     select
-        rated.*,
-        case
-            when rated.arm <> 'holdout' and rated.holdout_n > 0 then
-                rated.conversion_rate - rated.holdout_rate
-        end as uplift,
-        case
-            when rated.arm <> 'holdout' and rated.holdout_n > 0 then
-            {{ difference_standard_error(
-                'rated.conversion_rate', 'rated.n', 'rated.holdout_rate', 'rated.holdout_n'
-            ) }}
-        end as uplift_standard_error,
-        case
-            when rated.arm <> 'holdout' and rated.holdout_n > 0 then
-            {{ two_proportion_p_value(
-                'rated.conversions', 'rated.n', 'rated.holdout_conversions', 'rated.holdout_n'
-            ) }}
-        end as uplift_p_value
-    from rated
+        salon_arms.company_id,
+        salon_arms.arm,
+        salon_arms.weight,
+        count(assignments.client_id) as observed
+    from salon_arms
+    left join assignments
+        on
+            salon_arms.company_id = assignments.company_id
+            and salon_arms.arm = assignments.arm
+    group by salon_arms.company_id, salon_arms.arm, salon_arms.weight
 ),
 
-holm as (
-    -- Holm: sort a scope's m p-values ascending; the i-th is multiplied by (m - i + 1), and
-    -- each adjusted value is at least the one before it, at most 1.
+contacted_ratios as (
     select
-        ranked.company_id,
-        ranked.arm,
-        least(
-            1.0,
-            max((ranked.comparisons - ranked.position + 1) * ranked.uplift_p_value) over (
-                partition by ranked.company_id
-                order by ranked.position
-                rows between unbounded preceding and current row
-            )
-        ) as p_value_holm
-    from (
-        select
-            compared.company_id,
-            compared.arm,
-            compared.uplift_p_value,
-            row_number() over (
-                partition by compared.company_id
-                order by compared.uplift_p_value, compared.arm
-            ) as position,
-            count(*) over (partition by compared.company_id) as comparisons
-        from compared
-        where compared.uplift_p_value is not null
-    ) as ranked
+        salon_arms.company_id,
+        salon_arms.arm,
+        salon_arms.weight,
+        counted.n as observed
+    from salon_arms
+    inner join counted
+        on salon_arms.company_id = counted.company_id and salon_arms.arm = counted.arm
+    where salon_arms.is_timed_like_holdout
+),
+
+{{ sample_ratio_p_values('assigned_ratios', 'assigned_sample_ratios') }},
+
+{{ sample_ratio_p_values('contacted_ratios', 'contacted_sample_ratios') }},
+
+scoped as (
+    select
+        counted.company_id,
+        counted.arm,
+        sum(counted.n) as n,
+        sum(counted.conversions) as conversions,
+        sum(counted.visits) as visits,
+        sum(counted.replies) as replies,
+        sum(counted.messages_sent) as messages_sent,
+        sum(counted.windows_open) as windows_open,
+        sum(counted.revenue) as revenue
+    from counted
+    group by grouping sets ((counted.company_id, counted.arm), (counted.arm))
+),
+
+holdouts as (
+    select scoped.*
+    from scoped
+    inner join holdout_arm on scoped.arm = holdout_arm.arm
 ),
 
 final as (
     select
-        compared.company_id,
-        compared.arm,
+        scoped.company_id,
+        scoped.arm,
         case
             when
-                compared.n < {{ var('small_sample_size') }}
-                or coalesce(compared.holdout_n, 0) < {{ var('small_sample_size') }}
+                scoped.n < {{ var('small_sample_size') }}
+                or coalesce(holdouts.n, 0) < {{ var('small_sample_size') }}
                 then 'small sample: indicative only'
         end as sample_note,
-        compared.n,
-        compared.conversions,
-        compared.visits,
-        compared.messages_sent,
-        compared.replies,
-        compared.windows_open,
-        compared.revenue::numeric(14, 2) as revenue,
-        round(compared.conversion_rate::numeric, 4) as conversion_rate,
-        round(({{ wilson_bound('compared.conversions', 'compared.n', '-') }})::numeric, 4)
+        scoped.n,
+        scoped.conversions,
+        scoped.visits,
+        scoped.messages_sent,
+        scoped.replies,
+        scoped.windows_open,
+        scoped.revenue::numeric(14, 2) as revenue,
+        round((scoped.conversions::float8 / nullif(scoped.n, 0))::numeric, 4) as conversion_rate,
+        round(({{ wilson_bound('scoped.conversions', 'scoped.n', '-') }})::numeric, 4)
             as ci_low,
-        round(({{ wilson_bound('compared.conversions', 'compared.n', '+') }})::numeric, 4)
+        round(({{ wilson_bound('scoped.conversions', 'scoped.n', '+') }})::numeric, 4)
             as ci_high,
-        round(compared.uplift::numeric, 4) as uplift_vs_holdout,
-        round((compared.uplift - {{ z95() }} * compared.uplift_standard_error)::numeric, 4)
-            as uplift_ci_low,
-        round((compared.uplift + {{ z95() }} * compared.uplift_standard_error)::numeric, 4)
-            as uplift_ci_high,
-        round(compared.uplift_p_value::numeric, 6) as p_value,
-        round(holm.p_value_holm::numeric, 6) as p_value_holm,
+        round(arm_comparisons.uplift::numeric, 4) as uplift_vs_holdout,
+        round(arm_comparisons.uplift_ci_low::numeric, 4) as uplift_ci_low,
+        round(arm_comparisons.uplift_ci_high::numeric, 4) as uplift_ci_high,
+        round(arm_comparisons.p_value::numeric, 6) as p_value,
+        round(arm_comparisons.p_value_holm::numeric, 6) as p_value_holm,
         coalesce(
-            compared.uplift > 0 and holm.p_value_holm < {{ var('alpha') }}, false
+            arm_comparisons.uplift > 0 and arm_comparisons.p_value_holm < {{ var('alpha') }},
+            false
         ) as beats_holdout,
         {{ var('alpha') }}::float8 as alpha,
-        round((compared.replies::float8 / nullif(compared.messages_sent, 0))::numeric, 4)
+        round(arm_comparisons.minimum_detectable_uplift::numeric, 4)
+            as minimum_detectable_uplift,
+        round((scoped.replies::float8 / nullif(scoped.messages_sent, 0))::numeric, 4)
             as reply_rate,
-        compared.company_id is null as is_pooled
-    from compared
-    left join holm
+        round(assigned_sample_ratios.p_value::numeric, 6) as srm_assigned_p_value,
+        round(contacted_sample_ratios.p_value::numeric, 6) as srm_contacted_p_value,
+        -- The stricter of the two checks: the one the warning reads.
+        round(
+            least(assigned_sample_ratios.p_value, contacted_sample_ratios.p_value)::numeric, 6
+        ) as srm_p_value,
+        coalesce(
+            least(assigned_sample_ratios.p_value, contacted_sample_ratios.p_value) < 0.001, false
+        ) as srm_warning,
+        {{ var('attribution_window_days') }} as attribution_window_days,
+        {{ var('reply_window_hours') }} as reply_window_hours,
+        {{ now_or_as_of() }}::timestamptz as measured_at,
+        scoped.company_id is null as is_pooled
+    from scoped
+    left join holdouts on scoped.company_id is not distinct from holdouts.company_id
+    left join arm_comparisons
         on
-            compared.company_id is not distinct from holm.company_id
-            and compared.arm = holm.arm
+            scoped.company_id is not distinct from arm_comparisons.company_id
+            and scoped.arm = arm_comparisons.arm
+            and arm_comparisons.comparison = 'vs_holdout'
+    left join assigned_sample_ratios
+        on scoped.company_id is not distinct from assigned_sample_ratios.company_id
+    left join contacted_sample_ratios
+        on scoped.company_id is not distinct from contacted_sample_ratios.company_id
 )
 
 select * from final
