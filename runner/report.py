@@ -313,7 +313,7 @@ def table_rows(report: Report, lang: str) -> tuple[list[str], list[list[str]]]:
                 str(row["n"]),
                 str(row["conversions"]),
                 percent(row["conversion_rate"], lang),
-                _interval(row["ci_low"], row["ci_high"], lang),
+                interval(row["ci_low"], row["ci_high"], lang),
                 _uplift_text(row, "uplift_vs_holdout", "uplift_ci_low", "uplift_ci_high", lang),
                 p_value_text(row["p_value_holm"], lang),
                 money(row["revenue"], lang),
@@ -345,7 +345,7 @@ def itt_table_rows(report: Report, lang: str) -> tuple[list[str], list[list[str]
                 str(row["n"]),
                 str(row["conversions"]),
                 percent(row["conversion_rate"], lang),
-                _interval(row["ci_low"], row["ci_high"], lang),
+                interval(row["ci_low"], row["ci_high"], lang),
                 _uplift_text(row, "uplift_vs_holdout", "uplift_ci_low", "uplift_ci_high", lang),
                 _uplift_text(
                     row, "uplift_vs_rule", "uplift_vs_rule_ci_low", "uplift_vs_rule_ci_high", lang
@@ -468,7 +468,9 @@ def p_value_text(value, lang: str = "en") -> str:
     return number(float(value), lang, 3)
 
 
-def _interval(low, high, lang: str) -> str:
+def interval(low, high, lang: str = "en") -> str:
+    if low is None or high is None:
+        return "–"
     return f"{percent(low, lang)} – {percent(high, lang)}"
 
 

@@ -11,6 +11,7 @@ from runner.report import (
     Report,
     as_of_line,
     explanations,
+    interval,
     itt_explanations,
     itt_table_rows,
     percent,
@@ -76,7 +77,7 @@ def render_html(report: Report, lang: str) -> str:
                     str(row["n"]),
                     str(row["conversions"]),
                     percent(row["conversion_rate"], lang),
-                    f"{percent(row['ci_low'], lang)} – {percent(row['ci_high'], lang)}",
+                    interval(row["ci_low"], row["ci_high"], lang),
                 ]
                 for row in report.breakdown
             ],
