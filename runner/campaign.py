@@ -35,7 +35,7 @@ from runner.connections import connection_lost
 from runner.errors import ConfigurationError, first_line
 from runner.messages.facts import MessageFacts, message_facts
 from runner.messages.prompt import MessageRequest
-from runner.messages.templates import AI_FALLBACK, render_template
+from runner.messages.templates import render_template
 from runner.messages.validation import check_message
 from runner.phones import mask_phone
 from runner.ports import (
@@ -295,18 +295,10 @@ class _Campaign:
         ai = [p for p in wave if p.candidate.wants_ai_text]
         for pending in wave:
             if not pending.candidate.wants_ai_text:
-                pending.message = (
-                    render_template(pending.candidate.message_kind, pending.facts),
-                    "template",
-                    None,
-                )
+                pending.message = _template_message(pending, None)
         if self.outreach.generator is None:
             for pending in ai:
-                pending.message = (
-                    render_template(AI_FALLBACK, pending.facts),
-                    "template",
-                    "no_api_key",
-                )
+                pending.message = _template_message(pending, "no_api_key")
             return
         size = self.settings.batch_size
         for start in range(0, len(ai), size):
@@ -321,9 +313,7 @@ class _Campaign:
             texts = self.outreach.generator.generate(requests)
         except GenerationFailed as failure:
             log.warning("Gemini batch fell back to templates: %s", failure)
-            return [
-                (render_template(AI_FALLBACK, p.facts), "template", failure.reason) for p in batch
-            ]
+            return [_template_message(p, failure.reason) for p in batch]
         results = []
         for index, pending in enumerate(batch):
             checked = check_message(texts.get(str(index)), pending.facts)
@@ -331,7 +321,7 @@ class _Campaign:
                 results.append((checked.text, "ai", None))
             else:
                 reason = checked.reason if str(index) in texts else "missing_in_response"
-                results.append((render_template(AI_FALLBACK, pending.facts), "template", reason))
+                results.append(_template_message(pending, reason))
         return results
 
     # --- sending ---------------------------------------------------------------------------
@@ -356,14 +346,7 @@ class _Campaign:
             text, source, fallback_reason = _message_of(pending)
         except Exception as error:  # a bug in generation must not cost the client a message
             log.exception("generating for client %s failed", candidate.client_id)
-            text, source, fallback_reason = (
-                render_template(
-                    AI_FALLBACK if candidate.wants_ai_text else candidate.message_kind,
-                    pending.facts,
-                ),
-                "template",
-                "generation_error",
-            )
+            text, source, fallback_reason = _template_message(pending, "generation_error")
             self.summary.errors.append(_error_entry(candidate, "generate", error))
         self.summary.counts[f"source_{source}"] += 1
         if fallback_reason:
@@ -555,6 +538,16 @@ class _Campaign:
 
     def _tell(self, outcome: ClientOutcome) -> None:
         self.outreach.on_event(outcome)
+
+
+def _template_message(pending: "_Pending", fallback_reason: str | None) -> tuple:
+    """The template for the candidate's message kind (an AI-text client gets the service
+    template), as (text, source, fallback_reason)."""
+    return (
+        render_template(pending.candidate.message_kind, pending.facts),
+        "template",
+        fallback_reason,
+    )
 
 
 def _for_test_phone(

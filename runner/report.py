@@ -8,6 +8,7 @@ fonts) so it can be mailed to a salon owner or opened offline.
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -291,70 +292,59 @@ def as_of_line(report: Report, lang: str) -> str:
     )
 
 
-def table_rows(report: Report, lang: str) -> tuple[list[str], list[list[str]]]:
+# A table is a list of columns: the header's word and how a mart row becomes the cell.
+_Column = tuple[str, Callable[[Report, dict, str], str]]
+
+_LEADING_COLUMNS: list[_Column] = [
+    ("arm", lambda report, row, lang: report.arm_title(row["arm"], lang)),
+    ("n", lambda report, row, lang: str(row["n"])),
+    ("conversions", lambda report, row, lang: str(row["conversions"])),
+    ("rate", lambda report, row, lang: percent(row["conversion_rate"], lang)),
+    ("ci", lambda report, row, lang: interval(row["ci_low"], row["ci_high"], lang)),
+    (
+        "uplift",
+        lambda report, row, lang: _uplift_text(
+            row, "uplift_vs_holdout", "uplift_ci_low", "uplift_ci_high", lang
+        ),
+    ),
+]
+_REVENUE: _Column = ("revenue", lambda report, row, lang: money(row["revenue"], lang))
+
+PER_MESSAGE_COLUMNS: list[_Column] = [
+    *_LEADING_COLUMNS,
+    ("p", lambda report, row, lang: p_value_text(row["p_value_holm"], lang)),
+    _REVENUE,
+    ("reply_rate", lambda report, row, lang: percent(row["reply_rate"], lang)),
+    # Per message, an arm without an uplift is one timed by another rule.
+    ("note", lambda report, row, lang: _note(report, row, lang, uncompared_is_other_timing=True)),
+]
+INTENT_TO_TREAT_COLUMNS: list[_Column] = [
+    *_LEADING_COLUMNS,
+    (
+        "vs_rule",
+        lambda report, row, lang: _uplift_text(
+            row, "uplift_vs_rule", "uplift_vs_rule_ci_low", "uplift_vs_rule_ci_high", lang
+        ),
+    ),
+    _REVENUE,
+    ("note", lambda report, row, lang: _note(report, row, lang, uncompared_is_other_timing=False)),
+]
+
+
+def _table(
+    report: Report, rows: list[dict], columns: list[_Column], lang: str
+) -> tuple[list[str], list[list[str]]]:
     words = LABELS[lang]
-    header = [
-        words["arm"],
-        words["n"],
-        words["conversions"],
-        words["rate"],
-        words["ci"],
-        words["uplift"],
-        words["p"],
-        words["revenue"],
-        words["reply_rate"],
-        words["note"],
-    ]
-    rows = []
-    for row in report.summary:
-        rows.append(
-            [
-                report.arm_title(row["arm"], lang),
-                str(row["n"]),
-                str(row["conversions"]),
-                percent(row["conversion_rate"], lang),
-                interval(row["ci_low"], row["ci_high"], lang),
-                _uplift_text(row, "uplift_vs_holdout", "uplift_ci_low", "uplift_ci_high", lang),
-                p_value_text(row["p_value_holm"], lang),
-                money(row["revenue"], lang),
-                percent(row["reply_rate"], lang),
-                _note(report, row, lang, "uplift_vs_holdout", "beats_holdout"),
-            ]
-        )
-    return header, rows
+    header = [words[key] for key, _ in columns]
+    return header, [[cell(report, row, lang) for _, cell in columns] for row in rows]
+
+
+def table_rows(report: Report, lang: str) -> tuple[list[str], list[list[str]]]:
+    return _table(report, report.summary, PER_MESSAGE_COLUMNS, lang)
 
 
 def itt_table_rows(report: Report, lang: str) -> tuple[list[str], list[list[str]]]:
-    words = LABELS[lang]
-    header = [
-        words["arm"],
-        words["n"],
-        words["conversions"],
-        words["rate"],
-        words["ci"],
-        words["uplift"],
-        words["vs_rule"],
-        words["revenue"],
-        words["note"],
-    ]
-    rows = []
-    for row in report.intent_to_treat:
-        rows.append(
-            [
-                report.arm_title(row["arm"], lang),
-                str(row["n"]),
-                str(row["conversions"]),
-                percent(row["conversion_rate"], lang),
-                interval(row["ci_low"], row["ci_high"], lang),
-                _uplift_text(row, "uplift_vs_holdout", "uplift_ci_low", "uplift_ci_high", lang),
-                _uplift_text(
-                    row, "uplift_vs_rule", "uplift_vs_rule_ci_low", "uplift_vs_rule_ci_high", lang
-                ),
-                money(row["revenue"], lang),
-                _note(report, row, lang, "uplift_vs_holdout", "beats_holdout"),
-            ]
-        )
-    return header, rows
+    return _table(report, report.intent_to_treat, INTENT_TO_TREAT_COLUMNS, lang)
 
 
 def explanations(report: Report, lang: str) -> list[str]:
@@ -480,13 +470,13 @@ def _uplift_text(row: dict, key: str, low: str, high: str, lang: str) -> str:
     return f"{points(row[key], lang)} ({points(row[low], lang)} … {points(row[high], lang)})"
 
 
-def _note(report: Report, row: dict, lang: str, uplift: str, decided: str) -> str:
+def _note(report: Report, row: dict, lang: str, uncompared_is_other_timing: bool) -> str:
     words = LABELS[lang]
     notes = [words["small"]] if row["sample_note"] else []
     if row["arm"] != report.holdout_arm:
-        if row[uplift] is None and row["n"] and "messages_sent" in row:
+        if row["uplift_vs_holdout"] is None and row["n"] and uncompared_is_other_timing:
             notes.append(words["other_timing"])
-        elif row[uplift] is not None and not row[decided]:
+        elif row["uplift_vs_holdout"] is not None and not row["beats_holdout"]:
             mde = row["minimum_detectable_uplift"]
             notes.append(
                 words["no_bookings"]

@@ -6,7 +6,7 @@ from runner.connections import connect
 from runner.synthetic.generate import GenerationPlan, generate_data
 from tests.campaign_support import campaign_settings, outreach, run_once
 from tests.fakes import fake_gateway, sent_messages
-from tests.support import build_pipeline, run_cli, service_environment
+from tests.support import build_pipeline, campaign_environment, run_cli
 
 
 def test_history_of_a_live_run_flows_back_into_the_next_build(database, conn, services):
@@ -59,15 +59,7 @@ def test_nightly_builds_then_runs_every_active_salon(database, conn, services):
         setup.execute("update public.companies set is_active = false where id = %s", (inactive,))
 
     with fake_gateway() as gateway:
-        env = service_environment(database, services.redis_url) | {
-            "WHATSAPP_API_URL": gateway.url,
-            "REACTIVATION_SEND_WINDOW": "00:00-24:00",
-            "REACTIVATION_SEND_DAYS": "mon-sun",
-            "REACTIVATION_MIN_GAP_SECONDS": "0",
-            "REACTIVATION_HOURLY_CAP": "1000",
-            "REACTIVATION_DAILY_CAP": "1000",
-            "GEMINI_API_KEY": "",
-        }
+        env = campaign_environment(database, services.redis_url, WHATSAPP_API_URL=gateway.url)
         result = run_cli("nightly", "--live", env=env)
 
     assert result.returncode == 0, result.stderr

@@ -290,3 +290,34 @@
         group by {{ name }}_expected.company_id
     )
 {%- endmacro %}
+
+{% macro rate_columns(conversions, n) -%}
+    {#- conversion_rate with its 95 % Wilson interval (ci_low, ci_high), rounded as the marts
+        publish them; null while n is 0. -#}
+    round((({{ conversions }})::float8 / nullif({{ n }}, 0))::numeric, 4) as conversion_rate,
+    round(({{ wilson_bound(conversions, n, '-') }})::numeric, 4) as ci_low,
+    round(({{ wilson_bound(conversions, n, '+') }})::numeric, 4) as ci_high
+{%- endmacro %}
+
+{% macro comparison_columns(
+    compared, uplift, ci_low, ci_high, p_value, p_value_holm, decision, detectable
+) -%}
+    {#- One comparison of arm_comparisons (the relation `compared`) as published columns, under
+        the given names: the uplift and its interval, the raw and Holm p-values, the decision
+        (a positive uplift with p_value_holm below var alpha: the one place the rule is written)
+        and the smallest detectable uplift. -#}
+    round({{ compared }}.uplift::numeric, 4) as {{ uplift }},
+    round({{ compared }}.uplift_ci_low::numeric, 4) as {{ ci_low }},
+    round({{ compared }}.uplift_ci_high::numeric, 4) as {{ ci_high }},
+    round({{ compared }}.p_value::numeric, 6) as {{ p_value }},
+    round({{ compared }}.p_value_holm::numeric, 6) as {{ p_value_holm }},
+    coalesce(
+        {{ compared }}.uplift > 0 and {{ compared }}.p_value_holm < {{ var('alpha') }}, false
+    ) as {{ decision }},
+    round({{ compared }}.minimum_detectable_uplift::numeric, 4) as {{ detectable }}
+{%- endmacro %}
+
+{% macro sample_ratio_alarm(p_value) -%}
+    {#- A sample-ratio p-value this small almost always means a bug, not an effect. -#}
+    coalesce({{ p_value }} < 0.001, false)
+{%- endmacro %}

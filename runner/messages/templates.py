@@ -12,16 +12,15 @@ _INVITATION = "Записать вас на удобное время?"
 
 
 PLAIN = "plain_template"
-# What an AI-text client gets when the model's text is missing or fails validation.
-AI_FALLBACK = "service_template"
 
 
 def render_template(message_kind: str, facts: MessageFacts) -> str:
     """The template text for this message kind: 'plain_template' gets the plain text, every
-    other kind the service-aware one (the AI's fallback included), which is plain too when no
-    service is known. The facts were cleaned already; should a text still carry what
-    validation rejects, the client gets the plain text without the title and the salon's name
-    instead (a first name is letters only, see facts.first_name)."""
+    other kind the service-aware one ('ai' too: its fallback when the model's text is missing
+    or fails validation), which is plain too when no service is known. The facts were cleaned
+    already; should a text still carry what validation rejects, the client gets the plain text
+    without the title and the salon's name instead (a first name is letters only, see
+    facts.first_name)."""
     text = (
         _plain(facts)
         if message_kind == PLAIN or facts.service_title is None

@@ -55,11 +55,7 @@ final as (
         counted.dimension_value,
         counted.n,
         counted.conversions,
-        round((counted.conversions::float8 / counted.n)::numeric, 4) as conversion_rate,
-        round(({{ wilson_bound('counted.conversions', 'counted.n', '-') }})::numeric, 4)
-            as ci_low,
-        round(({{ wilson_bound('counted.conversions', 'counted.n', '+') }})::numeric, 4)
-            as ci_high,
+        {{ rate_columns('counted.conversions', 'counted.n') }},
         counted.n < {{ var('small_sample_size') }} as is_small_sample
     from counted
 )

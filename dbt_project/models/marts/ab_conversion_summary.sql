@@ -154,23 +154,12 @@ final as (
         scoped.replies,
         scoped.windows_open,
         scoped.revenue::numeric(14, 2) as revenue,
-        round((scoped.conversions::float8 / nullif(scoped.n, 0))::numeric, 4) as conversion_rate,
-        round(({{ wilson_bound('scoped.conversions', 'scoped.n', '-') }})::numeric, 4)
-            as ci_low,
-        round(({{ wilson_bound('scoped.conversions', 'scoped.n', '+') }})::numeric, 4)
-            as ci_high,
-        round(arm_comparisons.uplift::numeric, 4) as uplift_vs_holdout,
-        round(arm_comparisons.uplift_ci_low::numeric, 4) as uplift_ci_low,
-        round(arm_comparisons.uplift_ci_high::numeric, 4) as uplift_ci_high,
-        round(arm_comparisons.p_value::numeric, 6) as p_value,
-        round(arm_comparisons.p_value_holm::numeric, 6) as p_value_holm,
-        coalesce(
-            arm_comparisons.uplift > 0 and arm_comparisons.p_value_holm < {{ var('alpha') }},
-            false
-        ) as beats_holdout,
+        {{ rate_columns('scoped.conversions', 'scoped.n') }},
+        {{ comparison_columns(
+            'arm_comparisons', 'uplift_vs_holdout', 'uplift_ci_low', 'uplift_ci_high',
+            'p_value', 'p_value_holm', 'beats_holdout', 'minimum_detectable_uplift'
+        ) }},
         {{ var('alpha') }}::float8 as alpha,
-        round(arm_comparisons.minimum_detectable_uplift::numeric, 4)
-            as minimum_detectable_uplift,
         round((scoped.replies::float8 / nullif(scoped.messages_sent, 0))::numeric, 4)
             as reply_rate,
         round(assigned_sample_ratios.p_value::numeric, 6) as srm_assigned_p_value,
@@ -179,9 +168,9 @@ final as (
         round(
             least(assigned_sample_ratios.p_value, contacted_sample_ratios.p_value)::numeric, 6
         ) as srm_p_value,
-        coalesce(
-            least(assigned_sample_ratios.p_value, contacted_sample_ratios.p_value) < 0.001, false
-        ) as srm_warning,
+        {{ sample_ratio_alarm(
+            'least(assigned_sample_ratios.p_value, contacted_sample_ratios.p_value)'
+        ) }} as srm_warning,
         {{ var('attribution_window_days') }} as attribution_window_days,
         {{ var('reply_window_hours') }} as reply_window_hours,
         {{ now_or_as_of() }}::timestamptz as measured_at,

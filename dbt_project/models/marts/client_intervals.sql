@@ -217,6 +217,8 @@ final as (
             chosen.last_visit_date
             + ceil(chosen.interval_days * {{ var('due_factor') }})::integer
         ) as due_date,
+        -- When the universal rule (the control arm's timing) says the client is due.
+        chosen.last_visit_date + {{ var('universal_interval_days') }} as universal_due_date,
         chosen.last_visit_at
     from chosen
 )

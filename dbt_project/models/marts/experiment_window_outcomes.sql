@@ -53,7 +53,7 @@ window_contacts as (
     select
         current_windows.company_id,
         current_windows.client_id,
-        count(*) filter (where history.status = 'sent') as messages_sent,
+        bool_or(history.status = 'sent') as was_messaged,
         min(history.contacted_at) as first_contacted_at
     from current_windows
     inner join history
@@ -80,7 +80,7 @@ final as (
         coalesce(window_bookings.visited, false) as visited,
         coalesce(window_bookings.revenue, 0)::numeric(12, 2) as revenue,
         window_bookings.first_booked_at as converted_at,
-        coalesce(window_contacts.messages_sent, 0) > 0 as was_messaged,
+        coalesce(window_contacts.was_messaged, false) as was_messaged,
         window_contacts.first_contacted_at
     from current_windows
     left join window_bookings

@@ -49,7 +49,7 @@ due_dates as (
         intervals.last_visit_date,
         intervals.last_visit_date + intervals.days_since_last_visit as today_local,
         intervals.due_date as waterfall_due_date,
-        intervals.last_visit_date + {{ var('universal_interval_days') }} as rule_due_date,
+        intervals.universal_due_date as rule_due_date,
         (assignments.assigned_at at time zone companies.timezone)::date as assigned_on
     from intervals
     inner join assignments

@@ -152,34 +152,19 @@ final as (
         scoped.revenue::numeric(14, 2) as revenue,
         scoped.windows_open,
         scoped.excluded,
-        round((scoped.conversions::float8 / nullif(scoped.n, 0))::numeric, 4) as conversion_rate,
-        round(({{ wilson_bound('scoped.conversions', 'scoped.n', '-') }})::numeric, 4)
-            as ci_low,
-        round(({{ wilson_bound('scoped.conversions', 'scoped.n', '+') }})::numeric, 4)
-            as ci_high,
-        round(versus_holdout.uplift::numeric, 4) as uplift_vs_holdout,
-        round(versus_holdout.uplift_ci_low::numeric, 4) as uplift_ci_low,
-        round(versus_holdout.uplift_ci_high::numeric, 4) as uplift_ci_high,
-        round(versus_holdout.p_value::numeric, 6) as p_value,
-        round(versus_holdout.p_value_holm::numeric, 6) as p_value_holm,
-        coalesce(
-            versus_holdout.uplift > 0 and versus_holdout.p_value_holm < {{ var('alpha') }}, false
-        ) as beats_holdout,
-        round(versus_holdout.minimum_detectable_uplift::numeric, 4)
-            as minimum_detectable_uplift,
-        round(versus_rule.uplift::numeric, 4) as uplift_vs_rule,
-        round(versus_rule.uplift_ci_low::numeric, 4) as uplift_vs_rule_ci_low,
-        round(versus_rule.uplift_ci_high::numeric, 4) as uplift_vs_rule_ci_high,
-        round(versus_rule.p_value::numeric, 6) as p_value_vs_rule,
-        round(versus_rule.p_value_holm::numeric, 6) as p_value_vs_rule_holm,
-        coalesce(
-            versus_rule.uplift > 0 and versus_rule.p_value_holm < {{ var('alpha') }}, false
-        ) as beats_rule,
-        round(versus_rule.minimum_detectable_uplift::numeric, 4)
-            as minimum_detectable_uplift_vs_rule,
+        {{ rate_columns('scoped.conversions', 'scoped.n') }},
+        {{ comparison_columns(
+            'versus_holdout', 'uplift_vs_holdout', 'uplift_ci_low', 'uplift_ci_high',
+            'p_value', 'p_value_holm', 'beats_holdout', 'minimum_detectable_uplift'
+        ) }},
+        {{ comparison_columns(
+            'versus_rule', 'uplift_vs_rule', 'uplift_vs_rule_ci_low', 'uplift_vs_rule_ci_high',
+            'p_value_vs_rule', 'p_value_vs_rule_holm', 'beats_rule',
+            'minimum_detectable_uplift_vs_rule'
+        ) }},
         {{ var('alpha') }}::float8 as alpha,
         round(window_sample_ratios.p_value::numeric, 6) as srm_p_value,
-        coalesce(window_sample_ratios.p_value < 0.001, false) as srm_warning,
+        {{ sample_ratio_alarm('window_sample_ratios.p_value') }} as srm_warning,
         {{ var('itt_horizon_days') }} as itt_horizon_days,
         {{ now_or_as_of() }}::timestamptz as measured_at,
         scoped.company_id is null as is_pooled

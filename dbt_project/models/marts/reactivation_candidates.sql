@@ -37,8 +37,7 @@ timed as (
             else intervals.interval_days
         end as rule_interval_days,
         case
-            when assignments.timing_rule = 'universal'
-                then intervals.last_visit_date + {{ var('universal_interval_days') }}
+            when assignments.timing_rule = 'universal' then intervals.universal_due_date
             else intervals.due_date
         end as rule_due_date
     from intervals
