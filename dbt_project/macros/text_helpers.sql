@@ -64,3 +64,14 @@
         'е'
     )
 {%- endmacro %}
+
+{% macro history_service_titles(titles_json) -%}
+    {#- The service titles of a visit_history entry (staged as their JSON array), in order,
+        tidied: a lateral subquery of service_title and service_position. -#}
+    lateral (
+        select
+            nullif(trim(title.value), '') as service_title,
+            title.position::integer as service_position
+        from jsonb_array_elements_text({{ titles_json }}) with ordinality as title (value, position)
+    )
+{%- endmacro %}

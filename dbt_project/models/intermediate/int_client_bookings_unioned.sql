@@ -12,7 +12,9 @@ with history as (
     select * from {{ ref('stg_reactivation__history') }}
 ),
 
-records as (
+-- Not materialized: each reader reaches the staged records through their indexes (the
+-- contacted clients' records; one record by its id) instead of a copy of every record.
+records as not materialized (
     select * from {{ ref('stg_yclients__records') }}
 ),
 
@@ -41,15 +43,6 @@ contacted_clients as (
     from windows
 ),
 
-record_revenue as (
-    select
-        record_services.company_id,
-        record_services.record_id,
-        sum(record_services.cost) as revenue
-    from record_services
-    group by record_services.company_id, record_services.record_id
-),
-
 from_records as (
     select
         contacted_clients.company_id,
@@ -66,10 +59,14 @@ from_records as (
         on
             records.company_id = contacted_clients.company_id
             and records.client_id = contacted_clients.client_id
-    left join record_revenue
-        on
-            records.company_id = record_revenue.company_id
-            and records.record_id = record_revenue.record_id
+    -- Summed for each booking kept, through the services' index, not for every record.
+    left join lateral (
+        select sum(record_services.cost) as revenue
+        from record_services
+        where
+            record_services.company_id = records.company_id
+            and record_services.record_id = records.record_id
+    ) as record_revenue on true
     where not records.is_deleted and records.created_at is not null
 ),
 

@@ -34,8 +34,21 @@ opt_outs as (
     select * from {{ ref('int_opt_outs_unioned') }}
 ),
 
-booked_ahead as (
-    -- A record in the cache ahead of today, waiting (0) or confirmed (2).
+-- Each guard below is a set of keys without nulls, probed as `(key) in (set)`: PostgreSQL
+-- hashes the set once and looks each client up. A correlated EXISTS (with an OR across client
+-- id and phone) was an index probe per client and set: 1.1 s of this model's 1.8 s on 100,000
+-- clients, every night.
+opted_out_phones as (
+    select
+        opt_outs.company_id,
+        opt_outs.phone
+    from opt_outs
+    where opt_outs.phone is not null
+),
+
+booked_ahead_clients as (
+    -- A record in the cache ahead of today, waiting (0) or confirmed (2), or a bot booking
+    -- ahead with the client's id.
     select
         records.company_id,
         records.client_id
@@ -44,18 +57,28 @@ booked_ahead as (
         records.starts_at > {{ now_or_as_of() }}
         and not records.is_deleted
         and records.attendance in (0, 2)
-),
-
-bot_booked_ahead as (
-    -- A bot booking ahead, matched by client id or, where the bot wrote none, by phone.
+        and records.client_id is not null
+    union
     select
         bookings.company_id,
-        bookings.client_id,
+        bookings.client_id
+    from bookings
+    where
+        bookings.starts_at > {{ now_or_as_of() }}
+        and bookings.status in ('pending', 'confirmed', 'active')
+        and bookings.client_id is not null
+),
+
+booked_ahead_phones as (
+    -- A bot booking ahead matched by phone as well: the bot may have written no client id.
+    select
+        bookings.company_id,
         bookings.phone
     from bookings
     where
         bookings.starts_at > {{ now_or_as_of() }}
         and bookings.status in ('pending', 'confirmed', 'active')
+        and bookings.phone is not null
 ),
 
 recently_contacted as (
@@ -68,6 +91,7 @@ recently_contacted as (
         history.status in ('claimed', 'sent', 'holdout', 'unknown')
         and history.contacted_at
         > {{ now_or_as_of() }} - interval '{{ var("cooldown_days") }} days'
+        and history.client_id is not null
 ),
 
 checked as (
@@ -79,30 +103,25 @@ checked as (
         companies.is_live,
         clients.is_deleted,
         clients.is_blacklisted,
-        exists(
-            select 1 from opt_outs
-            where opt_outs.company_id = intervals.company_id and opt_outs.phone = clients.phone
+        coalesce(
+            (intervals.company_id, clients.phone)
+            in (select opted_out_phones.* from opted_out_phones),
+            false
         ) as is_opted_out,
-        exists (
-            select 1 from booked_ahead
-            where
-                booked_ahead.company_id = intervals.company_id
-                and booked_ahead.client_id = intervals.client_id
+        coalesce(
+            (intervals.company_id, intervals.client_id)
+            in (select booked_ahead_clients.* from booked_ahead_clients),
+            false
         )
-        or exists (
-            select 1 from bot_booked_ahead
-            where
-                bot_booked_ahead.company_id = intervals.company_id
-                and (
-                    bot_booked_ahead.client_id = intervals.client_id
-                    or bot_booked_ahead.phone = clients.phone
-                )
+        or coalesce(
+            (intervals.company_id, clients.phone)
+            in (select booked_ahead_phones.* from booked_ahead_phones),
+            false
         ) as is_booked_ahead,
-        exists(
-            select 1 from recently_contacted
-            where
-                recently_contacted.company_id = intervals.company_id
-                and recently_contacted.client_id = intervals.client_id
+        coalesce(
+            (intervals.company_id, intervals.client_id)
+            in (select recently_contacted.* from recently_contacted),
+            false
         ) as is_recently_contacted
     from intervals
     inner join clients

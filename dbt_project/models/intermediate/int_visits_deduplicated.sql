@@ -126,13 +126,10 @@ visit_day_services as not materialized (
         null::bigint as source_id,
         history_titles.service_id,
         titled.service_title,
-        titled.service_position::integer,
+        titled.service_position,
         case when titled.service_position = 1 then visit_history.cost end as revenue
     from visit_history
-    left join
-        lateral unnest(visit_history.service_titles)
-        with ordinality as titled (service_title, service_position)
-        on true
+    left join {{ history_service_titles('visit_history.service_titles') }} as titled on true
     left join history_titles
         on
             visit_history.company_id = history_titles.company_id
@@ -176,8 +173,6 @@ visit_days as (
                 ] as main_service_title,
                 array_agg(distinct visit_day_services.service_id)
                 filter (where visit_day_services.service_id is not null) as service_ids,
-                array_agg(distinct visit_day_services.source_id)
-                filter (where visit_day_services.source_id is not null) as source_ids,
                 bool_or(visit_day_services.source = 'booking') as has_bot_booking,
                 -- One source's revenue: the record's, else the booking's, else the history's.
                 coalesce(
