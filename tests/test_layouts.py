@@ -148,6 +148,50 @@ def test_one_visit_seen_in_every_source_counts_once_and_a_no_show_never(producti
     assert days == [("2026-11-10", True), ("2026-11-14", False)]
 
 
+def test_a_day_gone_from_a_resynced_visit_history_is_no_visit_unless_it_slid_out(production):
+    """The sync sends two years: a day it stops sending inside them was deleted or moved in
+    YClients; one older than that only slid out of the window, and still happened."""
+    database, conn = production
+    company_id, client_id, _ = _a_client(conn)
+
+    def entry(days_ago):
+        date = (NOW - timedelta(days=days_ago)).strftime("%Y-%m-%d 12:00:00")
+        return {"date": date, "services": [], "cost": 1000, "status": "attended", "attendance": 1}
+
+    def sync(entries, at):
+        conn.execute(
+            "update public.clients set visit_history = %s, last_sync_at = %s, updated_at = %s"
+            " where company_id = %s and yclients_id = %s",
+            (Jsonb(entries), at, at, company_id, client_id),
+        )
+
+    def history_days():
+        return conn.execute(
+            "select visit_date::text, revenue from analytics.int_visits_deduplicated"
+            " where company_id = %s and client_id = %s order by visit_date",
+            (company_id, client_id),
+        ).fetchall()
+
+    slid_out, deleted, kept = entry(800), entry(100), entry(40)
+    # Later than every other client's sync, so the next build reads this row again.
+    first_sync = (NOW + timedelta(days=1)).replace(tzinfo=None)
+    sync([slid_out, deleted, kept], first_sync)
+    build_pipeline(database, as_of=NOW.isoformat())
+    assert [day for day, _ in history_days()] == [e["date"][:10] for e in (slid_out, deleted, kept)]
+
+    sync([kept], first_sync + timedelta(days=1))
+    build_pipeline(database, as_of=(NOW + timedelta(days=1)).isoformat())
+
+    assert history_days() == [(slid_out["date"][:10], 1000), (kept["date"][:10], 1000)]
+    staged = _one(
+        conn,
+        "select count(*) from analytics.stg_yclients__visit_history"
+        " where company_id = %s and client_id = %s",
+        (company_id, client_id),
+    )
+    assert staged == 2
+
+
 def test_a_production_booking_converts_and_an_incoming_stop_opts_out(production, services):
     database, conn = production
     company_id, client_id, phone = _a_client(conn)

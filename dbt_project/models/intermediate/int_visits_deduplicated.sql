@@ -106,7 +106,8 @@ visit_day_services as not materialized (
         booked.service_id,
         null as service_title,
         booked.service_position::integer,
-        case when booked.service_position = 1 then bookings.cost end as revenue
+        -- The cost once per booking, on its first service or alone when it names none.
+        case when coalesce(booked.service_position, 1) = 1 then bookings.cost end as revenue
     from bookings
     inner join {{ ref('stg_yclients__companies') }} as companies
         on bookings.company_id = companies.company_id
@@ -127,7 +128,7 @@ visit_day_services as not materialized (
         history_titles.service_id,
         titled.service_title,
         titled.service_position,
-        case when titled.service_position = 1 then visit_history.cost end as revenue
+        case when coalesce(titled.service_position, 1) = 1 then visit_history.cost end as revenue
     from visit_history
     left join {{ history_service_titles('visit_history.service_titles') }} as titled on true
     left join history_titles

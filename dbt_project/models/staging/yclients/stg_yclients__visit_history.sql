@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['company_id', 'client_id', 'start_date'],
+        unique_key=['company_id', 'client_id'],
         on_schema_change='fail',
         post_hook='{{ analyze_when_stale() }}',
         indexes=[
@@ -16,8 +16,11 @@
     One row per element of the bot's clients.visit_history (production layout): each client's
     YClients records of the last two years, written by the nightly client-records sync, with
     services by title only. Incremental on the client row's sync time and the history's
-    fingerprint: a re-synced client whose history changed has their days replaced (days that
-    slid out of the sync's two-year window are kept); an unchanged history is not re-read.
+    fingerprint: a re-synced client whose history changed has all their rows replaced by the
+    new history, plus the staged days that slid out of the sync's window (var
+    visit_history_sync_days, the bot's two years) - those the bot no longer sends but that
+    happened. A day missing from the new history inside the window was deleted or moved in
+    YClients and is dropped. An unchanged history is not re-read.
     Where the table has no visit_history column this model is empty.
 -#}
 {%- set clients = source('yclients', 'clients') -%}
@@ -119,6 +122,45 @@
         where {{ target.schema }}.is_valid_timestamptz(elements.date_text)
     ),
 
+    {% if is_incremental() %}
+        slid_out as (
+            -- The changed clients' staged days older than the sync's window: they happened,
+            -- the bot only stopped sending them.
+            select
+                staged.company_id,
+                staged.client_id,
+                staged.start_date,
+                staged.starts_at,
+                staged.service_titles,
+                staged.status,
+                staged.attendance,
+                staged.cost,
+                clients.history_fingerprint,
+                clients.source_synced_at,
+                '{{ run_started_at }}'::timestamptz as staged_at,
+                staged.is_visit
+            from {{ this }} as staged
+            inner join changed_clients as clients
+                on
+                    staged.company_id = clients.company_id
+                    and staged.client_id = clients.client_id
+            inner join companies
+                on staged.company_id = companies.company_id
+            where
+                staged.start_date
+                < (clients.source_synced_at at time zone companies.timezone)::date
+                - {{ var('visit_history_sync_days') }}
+                -- A day the new history still has is taken from it, never twice.
+                and not exists (
+                    select from typed
+                    where
+                        typed.company_id = staged.company_id
+                        and typed.client_id = staged.client_id
+                        and typed.start_date = staged.start_date
+                )
+        ),
+    {% endif %}
+
     final as (
         select
             typed.*,
@@ -134,6 +176,10 @@
     )
 
     select * from final
+    {% if is_incremental() %}
+        union all
+        select * from slid_out
+    {% endif %}
 {% else %}
     {%- if execute %}
         {{ log(
