@@ -3,7 +3,7 @@ migration file's and production's): staging, visits, intervals, candidates."""
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -289,6 +289,24 @@ def test_a_second_build_without_new_data_changes_nothing(built):
     build_pipeline(database, as_of=AS_OF.isoformat())
 
     assert fingerprint() == before
+
+
+def test_a_new_as_of_dates_the_build_without_parsing_the_project_again(services):
+    """The runner pins "now" through REACTIVATION_AS_OF; each night's value is new, and an
+    environment variable read at parse time would make dbt parse its users again each time."""
+    tiny = replace(PLAN, companies=1, clients_per_company=20, layout="production")
+    with fresh_database(services) as database, connect(database, autocommit=True) as conn:
+        generate_data(conn, tiny)
+        build_pipeline(database, as_of=AS_OF.isoformat())
+        later = AS_OF + timedelta(days=3)
+
+        build_pipeline(database, as_of=later.isoformat())
+
+        log = (DBT_PROJECT_DIR / "logs" / "dbt.log").read_text(encoding="utf-8")
+        last_invocation = log[log.rindex("Running with dbt") :]
+        assert "Partial parsing: updated file" not in last_invocation
+        assert "Unable to do partial parsing" not in last_invocation
+        assert _one(conn, "select max(built_at) from analytics.salons") == later
 
 
 def test_every_visited_client_has_a_stable_arm_from_company_client_and_salt(built):
