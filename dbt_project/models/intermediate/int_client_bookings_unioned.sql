@@ -1,12 +1,38 @@
-{{ config(materialized="view") }}
-
 {#-
     One row per booking made by a client the runner has contacted (or held out), or whose
     experiment window has opened (experiment_windows, for intent to treat): YClients
     records (not deleted) and bot bookings (not cancelled) that are not also a record. Carries
     when the booking was created - what attribution compares with the message - whether the
-    visit happened, and its revenue. Only those clients are kept: this stays small.
+    visit happened, and its revenue. Only those clients, and only the bookings they created
+    since their first contact or the day before their window opened: this stays small. A
+    table, not a view: both outcome marts and its own test read it, and the view computed it
+    for each (three times 1.7 s on the migration layout's two years of records).
 -#}
+
+{#- The earliest `since` of any client, looked up before the query is planned: as a literal
+    it lets the planner read the few recent records by the created_at index instead of
+    probing every contacted client's records (42,000 clients' two years: 1.5 s a night). -#}
+{%- set earliest_since -%}
+    select coalesce(least(
+        (
+            select min(history.contacted_at) from {{ ref('stg_reactivation__history') }} as history
+            where history.status in ('sent', 'holdout')
+        ),
+        (
+            select (min(windows.opens_on) - 1)::timestamp at time zone 'UTC'
+            from {{ ref('experiment_windows') }} as windows
+        )
+    ), 'infinity')::text
+{%- endset -%}
+{#- Only once both exist (never in a unit test, nor while sqlfluff compiles on an empty
+    database): else no bound beyond each client's own. -#}
+{%- if execute and model.resource_type != 'unit_test'
+    and load_relation(ref('stg_reactivation__history')) is not none
+    and load_relation(ref('experiment_windows')) is not none -%}
+    {%- set earliest = "'" ~ run_query(earliest_since).columns[0].values()[0] ~ "'::timestamptz" -%}
+{%- else -%}
+    {%- set earliest = "'-infinity'::timestamptz" -%}
+{%- endif %}
 
 with history as (
     select * from {{ ref('stg_reactivation__history') }}
@@ -31,16 +57,29 @@ windows as (
 ),
 
 contacted_clients as (
+    -- Each client once, with the earliest moment a booking can matter for them: their first
+    -- contact, or the day before their window opens (a day early covers any salon's zone).
+    -- Older bookings can neither convert a message nor fall inside a window, and reading them
+    -- all cost seconds: the windows cover every due client, with up to two years of records.
     select
-        history.company_id,
-        history.client_id
-    from history
-    where history.status in ('sent', 'holdout')
-    union
-    select
-        windows.company_id,
-        windows.client_id
-    from windows
+        since.company_id,
+        since.client_id,
+        min(since.since) as since
+    from (
+        select
+            history.company_id,
+            history.client_id,
+            history.contacted_at as since
+        from history
+        where history.status in ('sent', 'holdout')
+        union all
+        select
+            windows.company_id,
+            windows.client_id,
+            (windows.opens_on - 1)::timestamp at time zone 'UTC' as since
+        from windows
+    ) as since
+    group by since.company_id, since.client_id
 ),
 
 from_records as (
@@ -67,7 +106,10 @@ from_records as (
             record_services.company_id = records.company_id
             and record_services.record_id = records.record_id
     ) as record_revenue on true
-    where not records.is_deleted and records.created_at is not null
+    where
+        not records.is_deleted
+        and records.created_at >= contacted_clients.since
+        and records.created_at >= {{ earliest }}
 ),
 
 from_bot as (
@@ -89,7 +131,7 @@ from_bot as (
             and bot_bookings.client_id = contacted_clients.client_id
     where
         bot_bookings.status not in ('cancelled', 'no_show')
-        and bot_bookings.created_at is not null
+        and bot_bookings.created_at >= contacted_clients.since
         and not exists (
             select 1 from records
             where
