@@ -46,6 +46,18 @@ opted_out_phones as (
     where opt_outs.phone is not null
 ),
 
+bot_bookings_ahead as (
+    -- A bot booking ahead, matched by client id or by phone: the bot may have written no id.
+    select
+        bookings.company_id,
+        bookings.client_id,
+        bookings.phone
+    from bookings
+    where
+        bookings.starts_at > {{ now_or_as_of() }}
+        and bookings.status in ('pending', 'confirmed', 'active')
+),
+
 booked_ahead_clients as (
     -- A record in the cache ahead of today, waiting (0) or confirmed (2), or a bot booking
     -- ahead with the client's id.
@@ -60,25 +72,18 @@ booked_ahead_clients as (
         and records.client_id is not null
     union
     select
-        bookings.company_id,
-        bookings.client_id
-    from bookings
-    where
-        bookings.starts_at > {{ now_or_as_of() }}
-        and bookings.status in ('pending', 'confirmed', 'active')
-        and bookings.client_id is not null
+        bot_bookings_ahead.company_id,
+        bot_bookings_ahead.client_id
+    from bot_bookings_ahead
+    where bot_bookings_ahead.client_id is not null
 ),
 
 booked_ahead_phones as (
-    -- A bot booking ahead matched by phone as well: the bot may have written no client id.
     select
-        bookings.company_id,
-        bookings.phone
-    from bookings
-    where
-        bookings.starts_at > {{ now_or_as_of() }}
-        and bookings.status in ('pending', 'confirmed', 'active')
-        and bookings.phone is not null
+        bot_bookings_ahead.company_id,
+        bot_bookings_ahead.phone
+    from bot_bookings_ahead
+    where bot_bookings_ahead.phone is not null
 ),
 
 recently_contacted as (
