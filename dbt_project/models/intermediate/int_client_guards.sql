@@ -34,10 +34,9 @@ opt_outs as (
     select * from {{ ref('int_opt_outs_unioned') }}
 ),
 
--- Each guard below is a set of keys without nulls, probed as `(key) in (set)`: PostgreSQL
--- hashes the set once and looks each client up. A correlated EXISTS (with an OR across client
--- id and phone) was an index probe per client and set: 1.1 s of this model's 1.8 s on 100,000
--- clients, every night.
+-- Each guard below is a set of keys without nulls, probed by in_key_set (macros/key_sets.sql):
+-- hashed once, instead of a correlated EXISTS per client (1.1 s of this model's 1.8 s on
+-- 100,000 clients, every night).
 opted_out_phones as (
     select
         opt_outs.company_id,
@@ -108,26 +107,13 @@ checked as (
         companies.is_live,
         clients.is_deleted,
         clients.is_blacklisted,
-        coalesce(
-            (intervals.company_id, clients.phone)
-            in (select opted_out_phones.* from opted_out_phones),
-            false
-        ) as is_opted_out,
-        coalesce(
-            (intervals.company_id, intervals.client_id)
-            in (select booked_ahead_clients.* from booked_ahead_clients),
-            false
-        )
-        or coalesce(
-            (intervals.company_id, clients.phone)
-            in (select booked_ahead_phones.* from booked_ahead_phones),
-            false
-        ) as is_booked_ahead,
-        coalesce(
-            (intervals.company_id, intervals.client_id)
-            in (select recently_contacted.* from recently_contacted),
-            false
-        ) as is_recently_contacted
+        {{ in_key_set('intervals.company_id, clients.phone', 'opted_out_phones') }}
+            as is_opted_out,
+        {{ in_key_set('intervals.company_id, intervals.client_id', 'booked_ahead_clients') }}
+        or {{ in_key_set('intervals.company_id, clients.phone', 'booked_ahead_phones') }}
+            as is_booked_ahead,
+        {{ in_key_set('intervals.company_id, intervals.client_id', 'recently_contacted') }}
+            as is_recently_contacted
     from intervals
     inner join clients
         on
