@@ -191,6 +191,26 @@ def test_a_day_gone_from_a_resynced_visit_history_is_no_visit_unless_it_slid_out
     )
     assert staged == 2
 
+    # Emptied: the days inside the window go, the one that slid out stays; an empty history
+    # unchanged since is not read again.
+    def staged_at():
+        return _one(
+            conn,
+            "select max(staged_at) from analytics.stg_yclients__visit_history"
+            " where company_id = %s and client_id = %s",
+            (company_id, client_id),
+        )
+
+    sync([], first_sync + timedelta(days=2))
+    build_pipeline(database, as_of=(NOW + timedelta(days=2)).isoformat())
+    assert history_days() == [(slid_out["date"][:10], 1000)]
+    emptied_at = staged_at()
+
+    sync([], first_sync + timedelta(days=3))
+    build_pipeline(database, as_of=(NOW + timedelta(days=3)).isoformat())
+    assert history_days() == [(slid_out["date"][:10], 1000)]
+    assert staged_at() == emptied_at
+
 
 def test_a_production_booking_converts_and_an_incoming_stop_opts_out(production, services):
     database, conn = production

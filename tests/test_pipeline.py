@@ -291,13 +291,20 @@ def test_a_second_build_without_new_data_changes_nothing(built):
     assert fingerprint() == before
 
 
-def test_a_new_as_of_dates_the_build_without_parsing_the_project_again(services):
+def test_a_new_as_of_dates_the_build_without_parsing_the_project_again(services, monkeypatch):
     """The runner pins "now" through REACTIVATION_AS_OF; each night's value is new, and an
     environment variable read at parse time would make dbt parse its users again each time."""
     tiny = replace(PLAN, companies=1, clients_per_company=20, layout="production")
+    log_file = DBT_PROJECT_DIR / "logs" / "dbt.log"
     with fresh_database(services) as database, connect(database, autocommit=True) as conn:
         generate_data(conn, tiny)
+        monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+        logged_before = log_file.stat().st_size if log_file.exists() else 0
         build_pipeline(database, as_of=AS_OF.isoformat())
+        # dbt's file log is off by default (it costs every build); the operator's setting
+        # turns it on, and it says what dbt parsed.
+        assert (log_file.stat().st_size if log_file.exists() else 0) == logged_before
+        monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
         later = AS_OF + timedelta(days=3)
 
         build_pipeline(database, as_of=later.isoformat())
