@@ -150,66 +150,72 @@ def test_one_visit_seen_in_every_source_counts_once_and_a_no_show_never(producti
 
 def test_a_day_gone_from_a_resynced_visit_history_is_no_visit_unless_it_slid_out(production):
     """The sync sends two years: a day it stops sending inside them was deleted or moved in
-    YClients; one older than that only slid out of the window, and still happened."""
+    YClients; one older than that only slid out of the window, and still happened. A history
+    the sync now sends empty is no exception."""
     database, conn = production
     company_id, client_id, _ = _a_client(conn)
+    # A second client whose every day is inside the window.
+    other_id = _one(
+        conn,
+        "select yclients_id from public.clients where company_id = %s and yclients_id > %s"
+        " order by yclients_id limit 1",
+        (company_id, client_id),
+    )
 
     def entry(days_ago):
         date = (NOW - timedelta(days=days_ago)).strftime("%Y-%m-%d 12:00:00")
         return {"date": date, "services": [], "cost": 1000, "status": "attended", "attendance": 1}
 
-    def sync(entries, at):
+    def sync(client, entries, at):
         conn.execute(
             "update public.clients set visit_history = %s, last_sync_at = %s, updated_at = %s"
             " where company_id = %s and yclients_id = %s",
-            (Jsonb(entries), at, at, company_id, client_id),
+            (Jsonb(entries), at, at, company_id, client),
         )
 
-    def history_days():
+    def history_days(client=client_id):
         return conn.execute(
             "select visit_date::text, revenue from analytics.int_visits_deduplicated"
             " where company_id = %s and client_id = %s order by visit_date",
-            (company_id, client_id),
+            (company_id, client),
         ).fetchall()
 
-    slid_out, deleted, kept = entry(800), entry(100), entry(40)
-    # Later than every other client's sync, so the next build reads this row again.
+    def staged(client):
+        return conn.execute(
+            "select count(*), max(staged_at) from analytics.stg_yclients__visit_history"
+            " where company_id = %s and client_id = %s",
+            (company_id, client),
+        ).fetchone()
+
+    slid_out, deleted, kept, other_day = entry(800), entry(100), entry(40), entry(200)
+    # Later than every other client's sync, so the next build reads these rows again.
     first_sync = (NOW + timedelta(days=1)).replace(tzinfo=None)
-    sync([slid_out, deleted, kept], first_sync)
+    sync(client_id, [slid_out, deleted, kept], first_sync)
+    sync(other_id, [other_day], first_sync)
     build_pipeline(database, as_of=NOW.isoformat())
     assert [day for day, _ in history_days()] == [e["date"][:10] for e in (slid_out, deleted, kept)]
+    assert (other_day["date"][:10], 1000) in history_days(other_id)
 
-    sync([kept], first_sync + timedelta(days=1))
+    sync(client_id, [kept], first_sync + timedelta(days=1))
     build_pipeline(database, as_of=(NOW + timedelta(days=1)).isoformat())
 
     assert history_days() == [(slid_out["date"][:10], 1000), (kept["date"][:10], 1000)]
-    staged = _one(
-        conn,
-        "select count(*) from analytics.stg_yclients__visit_history"
-        " where company_id = %s and client_id = %s",
-        (company_id, client_id),
-    )
-    assert staged == 2
+    assert staged(client_id)[0] == 2
 
-    # Emptied: the days inside the window go, the one that slid out stays; an empty history
-    # unchanged since is not read again.
-    def staged_at():
-        return _one(
-            conn,
-            "select max(staged_at) from analytics.stg_yclients__visit_history"
-            " where company_id = %s and client_id = %s",
-            (company_id, client_id),
-        )
-
-    sync([], first_sync + timedelta(days=2))
+    # Emptied: the days inside the window go, the one that slid out stays.
+    for client in (client_id, other_id):
+        sync(client, [], first_sync + timedelta(days=2))
     build_pipeline(database, as_of=(NOW + timedelta(days=2)).isoformat())
     assert history_days() == [(slid_out["date"][:10], 1000)]
-    emptied_at = staged_at()
+    assert other_day["date"][:10] not in [day for day, _ in history_days(other_id)]
+    emptied = {client: staged(client)[1] for client in (client_id, other_id)}
 
-    sync([], first_sync + timedelta(days=3))
+    # An empty history unchanged since is not read again.
+    for client in (client_id, other_id):
+        sync(client, [], first_sync + timedelta(days=3))
     build_pipeline(database, as_of=(NOW + timedelta(days=3)).isoformat())
     assert history_days() == [(slid_out["date"][:10], 1000)]
-    assert staged_at() == emptied_at
+    assert {client: staged(client)[1] for client in (client_id, other_id)} == emptied
 
 
 def test_a_production_booking_converts_and_an_incoming_stop_opts_out(production, services):

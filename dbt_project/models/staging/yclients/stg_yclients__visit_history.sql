@@ -20,7 +20,8 @@
     new history, plus the staged days that slid out of the sync's window (var
     visit_history_sync_days, the bot's two years) - those the bot no longer sends but that
     happened. A day missing from the new history inside the window was deleted or moved in
-    YClients and is dropped. An unchanged history is not re-read.
+    YClients and is dropped; a history now sent empty leaves one row without a day (no
+    visit) in place of the client's days. An unchanged history is not re-read.
     Where the table has no visit_history column this model is empty.
 -#}
 {%- set clients = source('yclients', 'clients') -%}
@@ -173,6 +174,30 @@
                         and typed.start_date = staged.start_date
                 )
         ),
+
+        emptied as (
+            -- A changed client whose history the sync now sends empty: one row without a
+            -- day records that sync, so their staged days are replaced like any changed
+            -- history's (only the slid-out ones stay) and their visits are recomputed. It is
+            -- no visit, and its fingerprint keeps the empty history from being read again.
+            select
+                clients.company_id,
+                clients.client_id,
+                null::date as start_date,
+                null::timestamptz as starts_at,
+                null::jsonb as service_titles,
+                null::text as status,
+                null::integer as attendance,
+                null::numeric as cost,
+                clients.history_fingerprint,
+                clients.source_synced_at,
+                '{{ run_started_at }}'::timestamptz as staged_at,
+                false as is_visit
+            from changed_clients as clients
+            where
+                jsonb_array_length(clients.visit_history) = 0
+                and clients.client_id is not null
+        ),
     {% endif %}
 
     final as (
@@ -193,6 +218,8 @@
     {% if is_incremental() %}
         union all
         select * from slid_out
+        union all
+        select * from emptied
     {% endif %}
 {% else %}
     {%- if execute %}
