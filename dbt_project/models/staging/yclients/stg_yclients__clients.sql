@@ -1,7 +1,18 @@
+{{
+    config(
+        materialized='table',
+        post_hook='{{ analyze_when_stale() }}',
+        indexes=[{'columns': ['company_id', 'client_id'], 'unique': True}],
+    )
+}}
+
 {#-
     One row per salon client, keyed by the YClients client id (production: yclients_id; seed:
     yclients_client_id), the id every record and booking carries. The bot's own serial id
     never leaves this model. A client row without a YClients id matches no record: left out.
+    A table: the interval mart and the guards probe it per client, and as a view each of them
+    (and its two tests) sorted the bot's 100k client rows again (0.28 s in every parallel
+    worker of client_intervals). Building it runs beside the history staging each night.
 -#}
 {%- set clients = source('yclients', 'clients') -%}
 {%- set columns = relation_columns(clients) -%}
