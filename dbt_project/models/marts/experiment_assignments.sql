@@ -42,7 +42,9 @@ arm_buckets as (
     from arms
 ),
 
-hashed as (
+-- Materialized: inlined, the hash was computed again for every arm it was compared with
+-- (4 md5s a client, 0.41 s of 0.52 s for 100k clients; 0.28 s in all now).
+hashed as materialized (
     select
         visited_clients.company_id,
         visited_clients.client_id,
