@@ -78,6 +78,20 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro client_synced_at(columns, table_name, absent='null::timestamptz') -%}
+    {#- When the bot last synced a clients row (UTC): the later of last_sync_at and
+        updated_at, whichever the table has; `absent` when it has neither. -#}
+    {%- set synced = [] -%}
+    {%- for column in ('last_sync_at', 'updated_at') if column in columns -%}
+        {%- do synced.append(as_utc_timestamptz(columns, table_name, column)) -%}
+    {%- endfor -%}
+    {%- if synced -%}
+        greatest({{ synced | join(', ') }})
+    {%- else -%}
+        {{ absent }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro as_salon_timestamptz(columns, table_name, column, timezone_expression) -%}
     {#- A booking's time: in the production layout the salon's wall time without a zone. -#}
     {%- if columns.get(column, '') == 'timestamp without time zone' -%}

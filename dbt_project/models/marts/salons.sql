@@ -19,8 +19,8 @@ bookings as (
     select * from {{ ref('stg_yclients__bookings') }}
 ),
 
-visit_history as (
-    select * from {{ ref('stg_yclients__visit_history') }}
+clients as (
+    select * from {{ ref('stg_yclients__clients') }}
 ),
 
 source_times as (
@@ -38,10 +38,10 @@ source_times as (
     group by bookings.company_id
     union all
     select
-        visit_history.company_id,
-        max(visit_history.source_synced_at) as newest_at
-    from visit_history
-    group by visit_history.company_id
+        clients.company_id,
+        max(clients.synced_at) as newest_at
+    from clients
+    group by clients.company_id
 ),
 
 newest_source as (

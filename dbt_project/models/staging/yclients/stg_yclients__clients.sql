@@ -36,7 +36,8 @@ renamed as (
                 'no client counts as blacklisted') }}, false
         ) as is_blacklisted,
         {{ optional_column(columns, 'clients', 'updated_at', 'null::timestamp',
-            'no tie-break between duplicate rows') }}::timestamp as updated_at
+            'no tie-break between duplicate rows') }}::timestamp as updated_at,
+        {{ client_synced_at(columns, 'clients') }} as synced_at
     from clients
 ),
 

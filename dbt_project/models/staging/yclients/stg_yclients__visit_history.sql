@@ -27,13 +27,7 @@
 {%- set clients = source('yclients', 'clients') -%}
 {%- set companies = ref('stg_yclients__companies') -%}
 {%- set columns = relation_columns(clients) -%}
-{%- set synced_columns = [] -%}
-{%- for column in ('last_sync_at', 'updated_at') if column in columns -%}
-    {%- do synced_columns.append(as_utc_timestamptz(columns, 'clients', column)) -%}
-{%- endfor -%}
-{%- set synced_at = (
-    'greatest(' ~ synced_columns | join(', ') ~ ')' if synced_columns else "'-infinity'::timestamptz"
-) %}
+{%- set synced_at = client_synced_at(columns, 'clients', absent="'-infinity'::timestamptz") %}
 
 {% if 'visit_history' in columns %}
     with clients as (
