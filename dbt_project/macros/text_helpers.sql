@@ -80,3 +80,14 @@
         from jsonb_array_elements_text({{ titles_json }}) with ordinality as title (value, position)
     )
 {%- endmacro %}
+
+{% macro no_history_day() -%}
+    {#- The day columns of stg_yclients__visit_history, all null: for a row that stands for a
+        client's sync, not for an entry of it. -#}
+    null::date as start_date,
+    null::timestamptz as starts_at,
+    null::jsonb as service_titles,
+    null::text as status,
+    null::integer as attendance,
+    null::numeric as cost
+{%- endmacro %}
