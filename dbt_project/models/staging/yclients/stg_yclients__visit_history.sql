@@ -73,10 +73,11 @@
             offset 0
         ) as unstaged
         where
-            jsonb_typeof(unstaged.visit_history) = 'array'
-            -- An empty history stages nothing, so its fingerprint never matches a staged
-            -- one: without this the ~3 % of clients with none were read again every night.
-            -- One emptied since a build still is, for the days it had that slid out.
+            unstaged.client_id is not null
+            and jsonb_typeof(unstaged.visit_history) = 'array'
+            -- An empty history never staged is left out: it has no days, and its fingerprint
+            -- matching nothing, the ~3 % of clients with none were read again every night.
+            -- One emptied since a build is read: it replaces the client's staged days.
             and (
                 jsonb_array_length(unstaged.visit_history) > 0
                 {% if is_incremental() %}
@@ -110,7 +111,6 @@
         cross join lateral jsonb_to_record(
             case when jsonb_typeof(element.value) = 'object' then element.value else '{}' end
         ) as fields (date text, services jsonb, status text, attendance text, cost text)
-        where clients.client_id is not null
     ),
 
     typed as (
@@ -189,9 +189,7 @@
                 '{{ run_started_at }}'::timestamptz as staged_at,
                 false as is_visit
             from changed_clients as clients
-            where
-                jsonb_array_length(clients.visit_history) = 0
-                and clients.client_id is not null
+            where jsonb_array_length(clients.visit_history) = 0
         ),
     {% endif %}
 
