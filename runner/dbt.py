@@ -17,6 +17,7 @@ from pathlib import Path
 
 from runner.config import PostgresSettings
 from runner.connections import postgres_environment
+from runner.dbt_scheduling import critical_path_first
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -70,7 +71,7 @@ def run_dbt(
             *args,
         ]
         # dbt prints its progress to stdout; ours is for data, so it goes to stderr.
-        with redirect_stdout(sys.stderr):
+        with redirect_stdout(sys.stderr), critical_path_first():
             result = dbtRunner().invoke(cli_args)
     return _outcome(result)
 
