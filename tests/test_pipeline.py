@@ -318,6 +318,28 @@ def test_a_new_as_of_dates_the_build_without_parsing_the_project_again(services,
         assert _one(conn, "select max(built_at) from analytics.salons") == later
 
 
+def test_a_build_records_its_run_results_but_leaves_dbt_manifest_alone(services):
+    """dbt's manifest is 1.4 MB written twice a build for nothing the runner reads; the run
+    results are the operator's record of each node's outcome and time."""
+    tiny = replace(PLAN, companies=1, clients_per_company=20, layout="production")
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    run_results = DBT_PROJECT_DIR / "target" / "run_results.json"
+    with fresh_database(services) as database, connect(database, autocommit=True) as conn:
+        generate_data(conn, tiny)
+        manifest.unlink(missing_ok=True)
+        run_results.unlink(missing_ok=True)
+
+        outcome = build_pipeline(database, as_of=AS_OF.isoformat())
+
+    assert not manifest.exists()
+    recorded = json.loads(run_results.read_text())["results"]
+    assert len(recorded) == sum(outcome.counts.values())
+    assert {
+        "model.reactivation.reactivation_candidates",
+        "test.reactivation.assert_no_quarantined_records",
+    } <= {result["unique_id"] for result in recorded}
+
+
 def test_every_visited_client_has_a_stable_arm_from_company_client_and_salt(built):
     _, conn, _ = built
     arms = dict(
