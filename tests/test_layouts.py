@@ -2,6 +2,7 @@
 live salons, visits from every source counted once, guards, replies and outcomes."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from psycopg.types.json import Jsonb
@@ -146,6 +147,53 @@ def test_one_visit_seen_in_every_source_counts_once_and_a_no_show_never(producti
         (company_id, client_id),
     ).fetchall()
     assert days == [("2026-11-10", True), ("2026-11-14", False)]
+
+
+def test_an_unreadable_production_record_is_quarantined_and_a_bad_amount_is_no_amount(production):
+    """raw_data may be SQL null (the column allows it), JSON null or a scalar; a history
+    entry's cost may be text no amount is made of. Neither stops the salon's build."""
+    database, conn = production
+    company_id, client_id, _ = _a_client(conn)
+    unreadable = ((777000011, None), (777000012, Jsonb(None)), (777000013, Jsonb(42)))
+    for record_id, raw_data in unreadable:
+        conn.execute(
+            "insert into public.appointments_cache (yclients_record_id, company_id, raw_data,"
+            " updated_at) values (%s, %s, %s, %s)",
+            (record_id, company_id, raw_data, NOW),
+        )
+    costs = ["1500.50", "NaN", "-Infinity", "1e3", "две тысячи"]
+    entries = [
+        {"date": f"2026-10-{day:02d} 12:00:00", "services": [], "cost": cost, "attendance": 1}
+        for day, cost in zip(range(1, 6), costs, strict=True)
+    ]
+    conn.execute(
+        "update public.clients set visit_history = %s where yclients_id = %s",
+        (Jsonb(entries), client_id),
+    )
+
+    build_pipeline(database, as_of=AS_OF.isoformat())
+
+    quarantined = conn.execute(
+        "select record_key, quarantine_reason from analytics.stg_yclients__quarantined_records"
+        " where record_key like 'quarantine:77700001_:%%' order by 1"
+    ).fetchall()
+    assert quarantined == [
+        (f"quarantine:{record_id}:1", "not_an_object")
+        for record_id in (777000011, 777000012, 777000013)
+    ]
+    staged_costs = conn.execute(
+        "select cost from analytics.stg_yclients__visit_history"
+        " where company_id = %s and client_id = %s and start_date < '2026-10-06'"
+        " order by start_date",
+        (company_id, client_id),
+    ).fetchall()
+    assert [cost for (cost,) in staged_costs] == [
+        Decimal("1500.50"),
+        None,
+        None,
+        Decimal("1000"),
+        None,
+    ]
 
 
 def test_a_day_gone_from_a_resynced_visit_history_is_no_visit_unless_it_slid_out(production):

@@ -79,28 +79,36 @@ elements as (
         cache_rows.is_row_cancelled,
         shaped.position,
         shaped.element
-    from cache_rows
-    cross join lateral jsonb_array_elements(
-        {%- if per_record %}
-            -- One row, one record: whatever raw_data holds is that record, or quarantined.
-            jsonb_build_array(cache_rows.payload)
-        {%- else %}
-            case jsonb_typeof(cache_rows.payload)
-                when 'array' then cache_rows.payload
-                when 'object'
-                    then
-                        case
-                            when jsonb_typeof(cache_rows.payload -> 'data') = 'array'
-                                then cache_rows.payload -> 'data'
-                            else jsonb_build_array(cache_rows.payload)
-                        end
-                -- JSON null holds no record; a top-level string, number or boolean is one
-                -- unreadable element, quarantined as not_an_object rather than dropped.
-                when 'null' then '[]'::jsonb
-                else jsonb_build_array(cache_rows.payload)
-            end
-        {%- endif %}
-    ) with ordinality as shaped (element, position)
+    from
+        cache_rows
+    {%- if per_record %}
+        -- One row, one record: whatever raw_data holds is that record, or quarantined (SQL
+        -- null as JSON null: not an object). Not wrapped in an array to be unnested again:
+        -- that copied each 1.6 KB record twice (1.1 s of 4.9 s for 282k records).
+        cross join lateral (
+            select
+                coalesce(cache_rows.payload, 'null'::jsonb) as element,
+                1::bigint as position
+        ) as shaped
+    {%- else %}
+        cross join
+            lateral jsonb_array_elements(
+                case jsonb_typeof(cache_rows.payload)
+                    when 'array' then cache_rows.payload
+                    when 'object'
+                        then
+                            case
+                                when jsonb_typeof(cache_rows.payload -> 'data') = 'array'
+                                    then cache_rows.payload -> 'data'
+                                else jsonb_build_array(cache_rows.payload)
+                            end
+                    -- JSON null holds no record; a top-level string, number or boolean is one
+                    -- unreadable element, quarantined as not_an_object rather than dropped.
+                    when 'null' then '[]'::jsonb
+                    else jsonb_build_array(cache_rows.payload)
+                end
+            ) with ordinality as shaped (element, position)
+    {%- endif %}
 ),
 
 extracted as (
