@@ -17,6 +17,7 @@ from pathlib import Path
 
 from runner.config import PostgresSettings
 from runner.connections import postgres_environment
+from runner.dbt_connections import connections_kept_open
 from runner.dbt_scheduling import critical_path_first
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +78,7 @@ def run_dbt(
             *args,
         ]
         # dbt prints its progress to stdout; ours is for data, so it goes to stderr.
-        with redirect_stdout(sys.stderr), critical_path_first():
+        with redirect_stdout(sys.stderr), critical_path_first(), connections_kept_open():
             result = dbtRunner().invoke(cli_args)
     if command not in MANIFEST_COMMANDS and hasattr(result.result, "write"):
         result.result.write(str(RUN_RESULTS_PATH))
