@@ -6,7 +6,7 @@
         on_schema_change='fail',
         post_hook='{{ analyze_when_stale() }}',
         indexes=[
-            {'columns': ['company_id', 'client_id', 'start_date']},
+            {'columns': ['company_id', 'client_id', 'history_fingerprint']},
             {'columns': ['staged_at']},
         ],
     )
@@ -57,8 +57,11 @@
         from (
             -- The bot's clients sync upserts every client every night, so the sync time
             -- moves for all of them; a history whose fingerprint is already staged changed
-            -- nothing. Fenced: each check below reads the whole stored history again (0.25 s
-            -- for 100k), so they run for the new fingerprints only.
+            -- nothing. Every staged row of a client carries its latest fingerprint, so the
+            -- probe is one index-only lookup (the key index holds the fingerprint: 1.15 s ->
+            -- 0.64 s for 100k clients, against a heap fetch per client). Fenced: each check
+            -- below reads the whole stored history again (0.25 s for 100k), so they run for
+            -- the new fingerprints only.
             select clients.*
             from clients
             {% if is_incremental() %}
