@@ -64,6 +64,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner  # heavy import, only when dbt is really needed
 
     variables = {**postgres_environment(postgres), AS_OF_VARIABLE: as_of or ""}
+    writes_manifest = command in MANIFEST_COMMANDS
     with _profiles_dir() as profiles_dir, _environment(variables):
         cli_args = [
             *command.split(),  # "build", or "docs generate"
@@ -73,14 +74,14 @@ def run_dbt(
             str(profiles_dir),
             *(["--quiet"] if quiet else []),
             *([] if os.environ.get(LOG_FILE_LEVEL_VARIABLE) else ["--log-level-file", "none"]),
-            *([] if command in MANIFEST_COMMANDS else ["--no-write-json"]),
+            *([] if writes_manifest else ["--no-write-json"]),
             *([f"--vars={_yaml(dbt_vars)}"] if dbt_vars else []),
             *args,
         ]
         # dbt prints its progress to stdout; ours is for data, so it goes to stderr.
         with redirect_stdout(sys.stderr), critical_path_first(), connections_kept_open():
             result = dbtRunner().invoke(cli_args)
-    if command not in MANIFEST_COMMANDS and hasattr(result.result, "write"):
+    if not writes_manifest and hasattr(result.result, "write"):
         result.result.write(str(RUN_RESULTS_PATH))
     return _outcome(result)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from runner.connections import connect
-from runner.dbt import DBT_PROJECT_DIR, run_dbt
+from runner.dbt import DBT_PROJECT_DIR, DBT_TARGET_DIR, RUN_RESULTS_PATH, run_dbt
 from runner.synthetic.generate import GenerationPlan, generate_data
 from tests.support import build_pipeline, fresh_database
 
@@ -322,17 +322,16 @@ def test_a_build_records_its_run_results_but_leaves_dbt_manifest_alone(services)
     """dbt's manifest is 1.4 MB written twice a build for nothing the runner reads; the run
     results are the operator's record of each node's outcome and time."""
     tiny = replace(PLAN, companies=1, clients_per_company=20, layout="production")
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    run_results = DBT_PROJECT_DIR / "target" / "run_results.json"
+    manifest = DBT_TARGET_DIR / "manifest.json"
     with fresh_database(services) as database, connect(database, autocommit=True) as conn:
         generate_data(conn, tiny)
         manifest.unlink(missing_ok=True)
-        run_results.unlink(missing_ok=True)
+        RUN_RESULTS_PATH.unlink(missing_ok=True)
 
         outcome = build_pipeline(database, as_of=AS_OF.isoformat())
 
     assert not manifest.exists()
-    recorded = json.loads(run_results.read_text())["results"]
+    recorded = json.loads(RUN_RESULTS_PATH.read_text())["results"]
     assert len(recorded) == sum(outcome.counts.values())
     assert {
         "model.reactivation.reactivation_candidates",
