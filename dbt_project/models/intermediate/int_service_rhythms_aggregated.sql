@@ -5,20 +5,32 @@
     (log scale), how much clients differ from it, and how much one client's gaps scatter.
 -#}
 
-with client_gaps as (
+{#- 780 k recent gaps (100 salons) are sorted for the percentiles: in memory instead of on
+    disk at the default 4 MB. -#}
+{{ config(pre_hook="set local work_mem = '32MB'") }}
+
+-- Read twice (recent gaps, population), yet not materialized: a materialized step keeps the
+-- statement out of parallel workers.
+with client_gaps as not materialized (
     select * from {{ ref('int_client_service_gaps_measured') }}
 ),
 
 recent_gaps as (
+    -- Unnested in the select list, which parallel workers run, not in a lateral join, which
+    -- runs once per row in the leader (0.7 s against 0.35 s for 1.4 M gaps).
     select
-        client_gaps.company_id,
-        client_gaps.service_id,
-        gap.gap_days
-    from client_gaps
-    cross join
-        lateral unnest(client_gaps.gap_days, client_gaps.gap_end_dates)
-            as gap (gap_days, ended_on)
-    where gap.ended_on >= {{ local_today('null') }} - {{ var('service_window_days') }}
+        every_gap.company_id,
+        every_gap.service_id,
+        every_gap.gap_days
+    from (
+        select
+            client_gaps.company_id,
+            client_gaps.service_id,
+            unnest(client_gaps.gap_days) as gap_days,
+            unnest(client_gaps.gap_end_dates) as ended_on
+        from client_gaps
+    ) as every_gap
+    where every_gap.ended_on >= {{ local_today('null') }} - {{ var('service_window_days') }}
 ),
 
 recent_stats as (
