@@ -89,17 +89,25 @@ def run_dbt(
 def _outcome(result) -> DbtOutcome:
     outcome = DbtOutcome(succeeded=bool(result.success))
     if result.exception is not None:
-        outcome.error = str(result.exception).strip().splitlines()[0]
+        # dbt's first line names only the kind ("Compilation Error"); the next ones say what.
+        lines = [line.strip() for line in str(result.exception).splitlines() if line.strip()]
+        outcome.error = ": ".join(lines)[:400] or type(result.exception).__name__
     for node_result in getattr(result.result, "results", None) or []:
         status = str(node_result.status).lower()
         outcome.counts[status] = outcome.counts.get(status, 0) + 1
         message = " ".join((node_result.message or status).split())
-        line = f"{node_result.node.unique_id}: {message[:400]}"
+        line = f"{_unique_id(node_result)}: {message[:400]}"
         if status in FAILED_STATUSES:
             outcome.failures.append(line)
         elif status == "warn":
             outcome.warnings.append(line)
     return outcome
+
+
+def _unique_id(node_result) -> str:
+    # A build's results carry their node; run-operation's carry only its unique_id.
+    node = getattr(node_result, "node", None)
+    return getattr(node, "unique_id", None) or getattr(node_result, "unique_id", "unknown node")
 
 
 @contextmanager

@@ -339,6 +339,17 @@ def test_a_build_records_its_run_results_but_leaves_dbt_manifest_alone(services)
     } <= {result["unique_id"] for result in recorded}
 
 
+def test_an_operation_reports_its_outcome_like_a_build(database):
+    """run-operation's results name their node differently from a build's."""
+    ran = run_dbt(database, "run-operation", ["create_statistics_functions"])
+    failed = run_dbt(database, "run-operation", ["no_such_macro"])
+
+    assert ran.succeeded
+    assert ran.counts == {"success": 1}
+    assert not failed.succeeded
+    assert "no_such_macro" in (failed.error or "") + " ".join(failed.failures)
+
+
 def test_every_visited_client_has_a_stable_arm_from_company_client_and_salt(built):
     _, conn, _ = built
     arms = dict(
