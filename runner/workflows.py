@@ -20,6 +20,7 @@ from runner.config import Settings
 from runner.connections import connect, connection_lost, open_services
 from runner.contexts import ReplaySummary, refresh_open_contexts, replay_parked_contexts
 from runner.dbt import DBT_TARGET_DIR, FAILED_STATUSES, DbtOutcome, run_dbt
+from runner.dbt_seeds import LEAVE_SEEDS_OUT, record_loaded_seeds, seed_fingerprint, seeds_loaded
 from runner.errors import JobFailed
 from runner.migrations import migrate
 from runner.opt_outs import OptOut, record_opt_out, sync_reply_opt_outs
@@ -59,12 +60,15 @@ def build_on(
     as_of: str | None = None,
     dbt_vars: dict | None = None,
 ) -> DbtOutcome:
+    fingerprint = seed_fingerprint()
     with connect(postgres) as conn:
         migrate(conn)
+        # An operator's own dbt arguments get dbt's own behaviour, seeds included.
+        seeds_unchanged = not dbt_args and seeds_loaded(conn, fingerprint)
     outcome = run_dbt(
         postgres,
         "build",
-        [*_PRODUCTION_BUILD_ARGS, *dbt_args],
+        [*_PRODUCTION_BUILD_ARGS, *(LEAVE_SEEDS_OUT if seeds_unchanged else ()), *dbt_args],
         dbt_vars=dbt_vars,
         as_of=as_of,
         quiet=quiet,
@@ -72,6 +76,10 @@ def build_on(
     if not outcome.succeeded:
         details = outcome.failures or [outcome.error or "dbt reported a failure"]
         raise JobFailed("dbt build failed:\n  " + "\n  ".join(details))
+    if not dbt_args and not seeds_unchanged:
+        # Only after the whole build passed: a seed whose tests failed loads again next time.
+        with connect(postgres) as conn:
+            record_loaded_seeds(conn, fingerprint)
     return outcome
 
 
