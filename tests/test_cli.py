@@ -1,10 +1,13 @@
 """The `reactivate` command line: every command answers --help with an example."""
 
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
 from runner.cli import cli
-from tests.support import run_cli, service_environment
+from tests.support import PROJECT_ROOT, run_cli, service_environment
 
 COMMANDS = [
     ["db", "migrate"],
@@ -100,3 +103,13 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(database, tmp_path):
     assert "applied 0001_reactivation_schema" in from_file.stdout
     assert named.returncode == 0 and "up to date" in named.stdout
     assert wrong_database.returncode == 2 and "does_not_exist" in wrong_database.stderr
+
+
+def test_the_command_line_leaves_the_gemini_sdk_until_a_campaign_uses_it():
+    """google-genai takes 0.6 s to import: a build, report or dry run without a key skips it."""
+    probe = "import sys, runner.cli, runner.workflows; print('google.genai' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
+    )
+
+    assert result.stdout.strip() == "False"
