@@ -57,10 +57,15 @@ def seeds_loaded(conn: psycopg.Connection, fingerprint: str) -> bool:
 
 
 def record_loaded_seeds(conn: psycopg.Connection, fingerprint: str) -> None:
+    # Two builds finishing at once record the same files: the second only moves loaded_at.
     with conn.transaction():
-        conn.execute("delete from reactivation.loaded_seeds")
         conn.execute(
-            "insert into reactivation.loaded_seeds (fingerprint) values (%s)", (fingerprint,)
+            "delete from reactivation.loaded_seeds where fingerprint <> %s", (fingerprint,)
+        )
+        conn.execute(
+            "insert into reactivation.loaded_seeds (fingerprint) values (%s)"
+            " on conflict (fingerprint) do update set loaded_at = now()",
+            (fingerprint,),
         )
 
 

@@ -1,14 +1,16 @@
 """The seeds load when their files change, not on every build; their tests run with them."""
 
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
 
 from runner.connections import connect
 from runner.dbt import RUN_RESULTS_PATH
-from runner.dbt_seeds import seed_fingerprint, seed_names
+from runner.dbt_seeds import record_loaded_seeds, seed_fingerprint, seed_names
 from runner.errors import JobFailed
+from runner.migrations import migrate
 from runner.synthetic.generate import GenerationPlan, generate_data
 from runner.workflows import build_on
 from tests.support import build_pipeline
@@ -87,3 +89,31 @@ def test_a_failed_build_records_no_seeds_and_operator_arguments_load_them(databa
         build_on(database, ["--exclude", "ab_conversion_breakdown"], as_of=AS_OF.isoformat())
 
     assert _built() >= SEEDS
+
+
+def test_two_builds_recording_the_same_seeds_at_once_both_succeed(database):
+    errors: list[Exception] = []
+
+    def record_in_second_session():
+        try:
+            with connect(database, autocommit=True) as second:
+                record_loaded_seeds(second, "the same files")
+        except Exception as error:  # the test reports it
+            errors.append(error)
+
+    with connect(database, autocommit=True) as conn:
+        migrate(conn)
+        record_loaded_seeds(conn, "files of an earlier version")
+        conn.autocommit = False
+        with conn.transaction():
+            record_loaded_seeds(conn, "the same files")
+            second = threading.Thread(target=record_in_second_session)
+            second.start()
+            second.join(timeout=0.5)  # waits on the first build's uncommitted row
+            assert second.is_alive()
+        second.join(timeout=10)
+        recorded = conn.execute("select fingerprint from reactivation.loaded_seeds").fetchall()
+
+    assert not second.is_alive()
+    assert errors == []
+    assert recorded == [("the same files",)]
