@@ -44,16 +44,16 @@ def seed_names() -> list[str]:
 
 def seeds_loaded(conn: psycopg.Connection, fingerprint: str) -> bool:
     """Did a build load exactly these seed files, and are their tables still there?"""
-    recorded = conn.execute(
-        "select 1 from reactivation.loaded_seeds where fingerprint = %s", (fingerprint,)
+    (loaded,) = conn.execute(
+        """
+        select
+            exists (select from reactivation.loaded_seeds where fingerprint = %s)
+            and bool_and(to_regclass(seed_table) is not null)
+        from unnest(%s::text[]) as seed_table
+        """,
+        (fingerprint, [f"{SEED_SCHEMA}.{name}" for name in seed_names()]),
     ).fetchone()
-    if not recorded:
-        return False
-    for name in seed_names():
-        (table,) = conn.execute("select to_regclass(%s)", (f"{SEED_SCHEMA}.{name}",)).fetchone()
-        if table is None:
-            return False
-    return True
+    return bool(loaded)
 
 
 def record_loaded_seeds(conn: psycopg.Connection, fingerprint: str) -> None:
