@@ -358,3 +358,35 @@ def test_a_missing_optional_column_is_one_log_line_not_an_error(services, layout
             _one(conn, "select count(*) from analytics.stg_yclients__clients where is_blacklisted")
             == 0
         )
+
+
+def test_the_layout_is_read_from_the_catalog_whatever_dbts_relation_cache_holds(
+    services, monkeypatch
+):
+    """dbt marks a schema cached as soon as the first of its relations is added, so a thread
+    could list the bot's schema while another was still filling it in and see part of it.
+    Here every listing of `public` returns part of it, as that thread saw it."""
+    from dbt.adapters.base.impl import BaseAdapter
+
+    from runner.dbt import run_dbt
+    from runner.migrations import migrate
+
+    listed = BaseAdapter.list_relations
+
+    def partly_filled(adapter, database, schema):
+        relations = listed(adapter, database, schema)
+        return relations[:1] if schema.lower() == "public" else relations
+
+    monkeypatch.setattr(BaseAdapter, "list_relations", partly_filled)
+    plan = GenerationPlan(1, 20, 1.0, 3, AS_OF, layout="production")
+    with fresh_database(services) as database, connect(database, autocommit=True) as conn:
+        migrate(conn)
+        generate_data(conn, plan)
+
+        outcome = run_dbt(
+            database, "run", ["--select", "stg_yclients__companies", "stg_yclients__cache_records"]
+        )
+
+        assert outcome.succeeded, outcome.failures or outcome.error
+        assert _one(conn, "select count(*) from analytics.stg_yclients__companies") == 1
+        assert _one(conn, "select count(*) from analytics.stg_yclients__cache_records") > 0

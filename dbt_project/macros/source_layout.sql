@@ -18,12 +18,13 @@
     {%- if model.resource_type == 'unit_test' or not relation.schema or not relation.identifier -%}
         {{ return({}) }}
     {%- endif -%}
-    {%- set found = adapter.get_relation(
-        database=relation.database, schema=relation.schema, identifier=relation.identifier
-    ) -%}
-    {%- if not found -%}{{ return({}) }}{%- endif -%}
+    {#- Straight from the catalog (no columns: no such table), never through get_relation:
+        dbt's relations cache marks a schema cached when the first of its relations is added,
+        so a thread that listed the bot's schema while another was still filling it in saw
+        only part of it, read "no such table", and compiled for the other layout or without
+        an optional column (one build in about sixty failed that way). -#}
     {%- set columns = {} -%}
-    {%- for column in adapter.get_columns_in_relation(found) -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
         {%- do columns.update({column.name | lower: (column.data_type or '') | lower}) -%}
     {%- endfor -%}
     {{ return(columns) }}
