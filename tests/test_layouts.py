@@ -269,16 +269,18 @@ def test_a_day_gone_from_a_resynced_visit_history_is_no_visit_unless_it_slid_out
 def test_a_production_booking_converts_and_an_incoming_stop_opts_out(production, services):
     database, conn = production
     company_id, client_id, phone = _a_client(conn)
-    build_pipeline(database, as_of=AS_OF.isoformat())
+    # On the world's own clock (NOW): a message on a fixed earlier day meets the client's own
+    # generated records created since, and one of them converts it first.
+    build_pipeline(database, as_of=NOW.isoformat())
     env = service_environment(database, services.redis_url)
     assert run_cli("db", "migrate", env=env).returncode == 0
     conn.execute(
         "insert into reactivation.client_reactivation_history"
         " (company_id, client_id, phone, arm, status, claimed_at, sent_at, message_source)"
         " values (%s, %s, %s, 'control', 'sent', %s, %s, 'template')",
-        (company_id, client_id, phone, AS_OF, AS_OF),
+        (company_id, client_id, phone, NOW, NOW),
     )
-    booked = (AS_OF + timedelta(days=2)).replace(tzinfo=None)
+    booked = (NOW + timedelta(days=2)).replace(tzinfo=None)
     conn.execute(
         "insert into public.bookings (yclients_record_id, company_id, client_phone,"
         " client_yclients_id, datetime, status, cost, created_at, updated_at)"
@@ -289,10 +291,10 @@ def test_a_production_booking_converts_and_an_incoming_stop_opts_out(production,
     conn.execute(
         "insert into public.messages (company_id, client_phone, direction, content, created_at)"
         " values (%s, %s, 'incoming', 'Не пишите мне больше', %s)",
-        (company_id, phone, (AS_OF + timedelta(hours=3)).replace(tzinfo=None)),
+        (company_id, phone, (NOW + timedelta(hours=3)).replace(tzinfo=None)),
     )
 
-    build_pipeline(database, as_of=(AS_OF + timedelta(days=8)).isoformat())
+    build_pipeline(database, as_of=(NOW + timedelta(days=8)).isoformat())
 
     converted, source, replied = conn.execute(
         "select converted, converting_booking_source, reply_class"
