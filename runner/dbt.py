@@ -18,7 +18,7 @@ from pathlib import Path
 from runner.config import PostgresSettings
 from runner.connections import postgres_environment
 from runner.dbt_connections import connections_kept_open
-from runner.dbt_scheduling import critical_path_first
+from runner.dbt_scheduling import critical_path_first, recorded_seconds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -79,7 +79,11 @@ def run_dbt(
             *args,
         ]
         # dbt prints its progress to stdout; ours is for data, so it goes to stderr.
-        with redirect_stdout(sys.stderr), critical_path_first(), connections_kept_open():
+        with (
+            redirect_stdout(sys.stderr),
+            critical_path_first(recorded_seconds(RUN_RESULTS_PATH)),
+            connections_kept_open(),
+        ):
             result = dbtRunner().invoke(cli_args)
     if not writes_manifest and hasattr(result.result, "write"):
         result.result.write(str(RUN_RESULTS_PATH))
