@@ -6,6 +6,7 @@
         pre_hook='{{ delete_recomputed_clients() }}',
         indexes=[
             {'columns': ['company_id', 'client_id', 'service_id']},
+            {'columns': ['processed_at']},
         ],
     )
 }}

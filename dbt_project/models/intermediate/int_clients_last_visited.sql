@@ -4,7 +4,10 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook='{{ delete_recomputed_clients() }}',
-        indexes=[{'columns': ['company_id', 'client_id'], 'unique': True}],
+        indexes=[
+            {'columns': ['company_id', 'client_id'], 'unique': True},
+            {'columns': ['processed_at']},
+        ],
     )
 }}
 

@@ -53,7 +53,9 @@
             history_hash
         )
         {% if is_incremental() %}
-            where {{ synced_at }} > {{ incremental_watermark('source_synced_at') }}
+            where
+                {{ synced_at }}
+                > {{ incremental_watermark('source_synced_at', newest_batch_column='staged_at') }}
         {% endif %}
     ),
 
