@@ -8,6 +8,13 @@
       universal - 30 days.
 -#}
 
+{#- The models that read this mart join and filter on these columns only: statistics of the
+    other eleven (titles, sources, ranges) cost its nightly ANALYZE 0.18 s of 0.30 s. -#}
+{{ config(analyze_columns=[
+    'company_id', 'client_id', 'last_visit_date', 'due_date', 'universal_due_date',
+    'days_since_last_visit', 'interval_days',
+]) }}
+
 with last_visits as (
     select * from {{ ref('int_clients_last_visited') }}
 ),
