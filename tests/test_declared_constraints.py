@@ -4,7 +4,6 @@ with PostgreSQL's message while the table of the build before stays as it was.""
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import yaml
@@ -22,7 +21,7 @@ PLAN = GenerationPlan(companies=2, clients_per_company=60, years=2, seed=5, as_o
 def _declared_constraints() -> dict[str, dict]:
     """Per model: its not_null columns, check names and unique keys, as its YAML declares."""
     declared = {}
-    for path in Path(DBT_PROJECT_DIR / "models").rglob("*.yml"):
+    for path in (DBT_PROJECT_DIR / "models").rglob("*.yml"):
         for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models") or []:
             model_constraints = model.get("constraints") or []
             columns = model.get("columns") or []

@@ -15,9 +15,10 @@
         grouped test would: the pooled rows of the summaries have no salon. It is left to a
         configured unique index on the same columns when that index already holds it (its
         columns all declared not_null). PostgreSQL names each index, so the table a rebuild
-        replaces, still there until commit, never collides with it. Each check constraint keeps its declared expression as its comment, so a changed
-        expression is replaced, and constraints no longer declared are dropped (an
-        incremental model that declares none at all is left as it is: full-refresh it). -#}
+        replaces, still there until commit, never collides with it. Each check constraint
+        keeps its declared expression as its comment, so a changed expression is replaced,
+        and constraints no longer declared are dropped (an incremental model that declares
+        none at all is left as it is: full-refresh it). -#}
     {#- Under an enforced contract dbt creates the table with its constraints itself. -#}
     {%- if not execute or model.contract.enforced -%}{{ return('') }}{%- endif -%}
     {%- set declared = _declared_constraints() -%}
@@ -73,19 +74,20 @@
             conrelid = target and contype = 'c'
             and obj_description(oid, 'pg_constraint') is distinct from
             check_expressions[array_position(check_names, conname::text)];
-        for i in 1 .. coalesce(array_length(check_names, 1), 0) loop
-            if not exists (
-                select from pg_constraint
-                where conrelid = target and conname = check_names[i]
-                    and obj_description(oid, 'pg_constraint') = check_expressions[i]
-            ) then
-                changes := changes || format(
-                    'add constraint %I check (%s)', check_names[i], check_expressions[i]);
-                comments := comments || format(
-                    'comment on constraint %I on %s is %L',
-                    check_names[i], target, check_expressions[i]);
-            end if;
-        end loop;
+        select
+            changes || coalesce(array_agg(
+                format('add constraint %I check (%s)', declared.name, declared.expression)
+            ), '{}'),
+            coalesce(array_agg(format(
+                'comment on constraint %I on %s is %L', declared.name, target, declared.expression
+            )), '{}')
+        into changes, comments
+        from unnest(check_names, check_expressions) as declared (name, expression)
+        where not exists (
+            select from pg_constraint
+            where conrelid = target and conname = declared.name
+                and obj_description(oid, 'pg_constraint') = declared.expression
+        );
         -- Unique keys, compared as column sets: drop unique constraints no longer declared,
         -- add each declared key no unique index holds yet.
         with unique_indexes as (
@@ -141,7 +143,7 @@
             -- One statement: PostgreSQL verifies every added constraint in one scan.
             execute format('alter table %s %s', target, array_to_string(changes, ', '));
         end if;
-        for i in 1 .. coalesce(array_length(comments, 1), 0) loop
+        for i in 1 .. cardinality(comments) loop
             execute comments[i];
         end loop;
     end

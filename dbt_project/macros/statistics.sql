@@ -28,8 +28,8 @@
                     > 0.1 * greatest(pg_class.reltuples, 50)
                 )
         ) then
-            analyze {{ this }}
-            {%- if config.get('analyze_columns') %} ({{ config.get('analyze_columns') | join(', ') }}){% endif %};
+            {%- set columns = config.get('analyze_columns') %}
+            analyze {{ this }}{% if columns %} ({{ columns | join(', ') }}){% endif %};
         end if;
     end
     $analyze$
