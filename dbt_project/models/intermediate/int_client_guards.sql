@@ -1,13 +1,16 @@
 {#-
-    One row per client with an interval (client_intervals): the first guard that forbids a
-    message today, or null when none does, and whether the client was contacted within the
-    cooldown. The candidates leave out every guarded or recently contacted client; the
+    One row per client with an interval (a visit, and a row in the bot's client list, as in
+    client_intervals): the first guard that forbids a message today, or null when none does,
+    and whether the client was contacted within the cooldown. The candidates leave out every guarded or recently contacted client; the
     experiment's windows exclude a client guarded at the window's opening, the same way in
     every arm. One place for the rules, so the two never disagree.
+    Read from the last visits, not from client_intervals, which holds the same clients: so the
+    guards are built beside the intervals, not after them, on the nightly build's longest
+    chain (0.35 s).
 -#}
 
-with intervals as (
-    select * from {{ ref('client_intervals') }}
+with last_visits as (
+    select * from {{ ref('int_clients_last_visited') }}
 ),
 
 clients as (
@@ -100,27 +103,27 @@ recently_contacted as (
 
 checked as (
     select
-        intervals.company_id,
-        intervals.client_id,
+        last_visits.company_id,
+        last_visits.client_id,
         clients.phone,
         clients.client_name,
         companies.is_live,
         clients.is_deleted,
         clients.is_blacklisted,
-        {{ in_key_set('intervals.company_id, clients.phone', 'opted_out_phones') }}
+        {{ in_key_set('last_visits.company_id, clients.phone', 'opted_out_phones') }}
             as is_opted_out,
-        {{ in_key_set('intervals.company_id, intervals.client_id', 'booked_ahead_clients') }}
-        or {{ in_key_set('intervals.company_id, clients.phone', 'booked_ahead_phones') }}
+        {{ in_key_set('last_visits.company_id, last_visits.client_id', 'booked_ahead_clients') }}
+        or {{ in_key_set('last_visits.company_id, clients.phone', 'booked_ahead_phones') }}
             as is_booked_ahead,
-        {{ in_key_set('intervals.company_id, intervals.client_id', 'recently_contacted') }}
+        {{ in_key_set('last_visits.company_id, last_visits.client_id', 'recently_contacted') }}
             as is_recently_contacted
-    from intervals
+    from last_visits
     inner join clients
         on
-            intervals.company_id = clients.company_id
-            and intervals.client_id = clients.client_id
+            last_visits.company_id = clients.company_id
+            and last_visits.client_id = clients.client_id
     inner join companies
-        on intervals.company_id = companies.company_id
+        on last_visits.company_id = companies.company_id
 )
 
 select
