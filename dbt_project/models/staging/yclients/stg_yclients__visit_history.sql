@@ -8,7 +8,7 @@
         post_hook='{{ analyze_when_stale() }}',
         indexes=[
             {'columns': ['company_id', 'client_id', 'history_fingerprint']},
-            {'columns': ['staged_at']},
+            {'columns': ['staged_at', 'source_synced_at']},
         ],
     )
 }}
@@ -24,6 +24,9 @@
     YClients and is dropped; a history now sent empty leaves one row without a day (no
     visit) in place of the client's days. An unchanged history is not re-read.
     Where the table has no visit_history column this model is empty.
+    The staged_at index holds the sync time as well: the watermark, the newest sync time of the
+    newest batch, is then one index probe even when that batch is the whole table, as on the
+    first night after a full build (0.2 s scan of 1.5 M rows against 0.1 ms).
     The pre-hook: the planner, guessing 100 elements a history and few clients past the
     checks, prices handing the elements to the leader too high and unnests 1.5 M of them alone
     (6.0 s against 3.7 s in parallel workers for 100k histories, best of 3 runs).
