@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
 from runner.connections import connect
 from runner.dbt import DBT_PROJECT_DIR, DBT_TARGET_DIR, RUN_RESULTS_PATH, run_dbt
@@ -90,6 +91,30 @@ def test_dbt_docs_generate_describes_every_model(built):
     assert models
     assert [m["name"] for m in models if not m["description"].strip()] == []
     assert "model.reactivation.reactivation_candidates" in catalog["nodes"]
+
+
+def test_the_marts_carry_their_yaml_descriptions_as_comments(built):
+    # Analysts reading the marts in psql see what the YAML says each table and column is
+    # (macros/column_comments.sql puts the column descriptions on; dbt the table's).
+    _, conn, _ = built
+    marts = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/_marts__models.yml").read_text())
+    expected, found = {}, {}
+    for model in marts["models"]:
+        table = f"analytics.{model['name']}"
+        expected[(model["name"], None)] = " ".join(model["description"].split())
+        found[(model["name"], None)] = _one(conn, "select obj_description(%s::regclass)", (table,))
+        for column in model.get("columns", []):
+            if column.get("description"):
+                key = (model["name"], column["name"])
+                expected[key] = " ".join(column["description"].split())
+                found[key] = _one(
+                    conn,
+                    "select col_description(attrelid, attnum) from pg_attribute"
+                    " where attrelid = %s::regclass and attname = %s",
+                    (table, column["name"]),
+                )
+    assert len(expected) > len(marts["models"])  # columns are documented too
+    assert {key: " ".join((text or "").split()) for key, text in found.items()} == expected
 
 
 def test_build_succeeds_and_warns_about_quarantined_records(built):
