@@ -21,7 +21,7 @@
         for documented in
             select attribute.attname, described.description
             from unnest(
-                {{ _text_array(names) }}, {{ _text_array(descriptions) }}
+                {{ text_array_literal(names) }}, {{ text_array_literal(descriptions) }}
             ) as described (column_name, description)
             inner join pg_attribute as attribute
                 on attribute.attrelid = target

@@ -33,11 +33,11 @@
     do $constraints$
     declare
         target constant regclass := '{{ this }}'::regclass;
-        not_null_columns constant text[] := {{ _text_array(declared.not_null) }};
-        check_names constant text[] := {{ _text_array(declared.checks | map(attribute='name') | list) }};
-        check_expressions constant text[] := {{ _text_array(declared.checks | map(attribute='expression') | list) }};
+        not_null_columns constant text[] := {{ text_array_literal(declared.not_null) }};
+        check_names constant text[] := {{ text_array_literal(declared.checks | map(attribute='name') | list) }};
+        check_expressions constant text[] := {{ text_array_literal(declared.checks | map(attribute='expression') | list) }};
         -- Each unique key as its columns in declared order, comma-separated.
-        unique_keys constant text[] := {{ _text_array(declared.uniques) }};
+        unique_keys constant text[] := {{ text_array_literal(declared.uniques) }};
         unique_kind constant text := case
             when current_setting('server_version_num')::integer >= 150000
                 then 'unique nulls not distinct' else 'unique' end;
@@ -185,12 +185,4 @@
         model.name ~ (("." ~ column_name) if column_name else "") ~ ": constraint type "
         ~ constraint.type ~ " is not enforced here (not_null and check on columns; check with"
         ~ " a name and unique on models). Declare it as a data test.") }}
-{%- endmacro %}
-
-{% macro _text_array(values) -%}
-    array[
-        {%- for value in values -%}
-            $value${{ value }}$value${{ ', ' if not loop.last }}
-        {%- endfor -%}
-    ]::text[]
 {%- endmacro %}

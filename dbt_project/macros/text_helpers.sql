@@ -91,3 +91,13 @@
     null::integer as attendance,
     null::numeric as cost
 {%- endmacro %}
+
+{% macro text_array_literal(values) -%}
+    {#- A text[] literal of the values, each dollar-quoted: as written in the YAML, whatever
+        quotes it holds. -#}
+    array[
+        {%- for value in values -%}
+            $value${{ value }}$value${{ ', ' if not loop.last }}
+        {%- endfor -%}
+    ]::text[]
+{%- endmacro %}

@@ -1,9 +1,10 @@
 {#-
     One row per client with an interval (a visit, and a row in the bot's client list, as in
     client_intervals): the first guard that forbids a message today, or null when none does,
-    and whether the client was contacted within the cooldown. The candidates leave out every guarded or recently contacted client; the
-    experiment's windows exclude a client guarded at the window's opening, the same way in
-    every arm. One place for the rules, so the two never disagree.
+    and whether the client was contacted within the cooldown. The candidates leave out every
+    guarded or recently contacted client; the experiment's windows exclude a client guarded
+    at the window's opening, the same way in every arm. One place for the rules, so the two
+    never disagree.
     Read from the last visits, not from client_intervals, which holds the same clients: so the
     guards are built beside the intervals, not after them, on the nightly build's longest
     chain (0.35 s).

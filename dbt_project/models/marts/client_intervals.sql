@@ -193,7 +193,7 @@ chosen as (
             else {{ var('universal_interval_days') }} * 1.5
         end as range_high,
         case
-            -- How far the client's own evidence narrowed the shrinkage_prior.
+            -- How far the client's own evidence narrowed the prior.
             when waterfall.has_personal
                 then 1 - waterfall.posterior_log_sd / waterfall.prior_sd
             when waterfall.fallback_tier = 'service'
